@@ -1,0 +1,121 @@
+using Kvmfs.Protocol.Uapi;
+
+namespace Kvmfs.Kvm.Vgic;
+
+/// <summary>A GICv3 redistributor region: index, base, and how many redistributors it holds (0: the legacy unbounded one).</summary>
+public sealed record RedistRegion(int Index, ulong Base, uint Count);
+
+/// <summary>
+/// The in-kernel irqchip of one VM (struct vgic_dist's configuration): which GIC model, where
+/// the guest sees it, how many interrupts, whether it is initialized, and the distributor.
+/// Everything here changes under the VM lock.
+/// </summary>
+public sealed class VgicState(Vm vm, uint model)
+{
+    public const ulong AddrUndef = ulong.MaxValue;
+
+    public Vm Vm { get; } = vm;
+    public uint Model { get; } = model;
+    public bool IsV3 => Model == KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3;
+    public ulong DistBase = AddrUndef;
+    public ulong CpuBase = AddrUndef;
+    public List<RedistRegion> RedistRegions { get; } = [];
+    /// <summary>SPIs requested through NR_IRQS (0: not set yet).</summary>
+    public int NrSpis;
+    public bool Initialized => Distributor is not null;
+    public Distributor? Distributor { get; private set; }
+    public int VcpuCount => Vm.VcpuCount;
+
+    /// <summary>vgic_init: freezes the interrupt count and gives private interrupts their model defaults.</summary>
+    public int Init()
+    {
+        if (Initialized) return 0;
+        if (Vm.CreatingVcpus) return -Errno.EBUSY;
+        if (NrSpis == 0) NrSpis = Distributor.NrIrqsLegacy - Distributor.NrPrivateIrqs;
+        var dist = new Distributor(NrSpis) { ImplementationRev = 3 };
+        foreach (var vcpu in Vm.VcpuSnapshot)
+        {
+            foreach (var irq in vcpu.Gic.Private)
+            {
+                irq.Group = IsV3; // GICv3 guests use group 1, GICv2 guests group 0
+                if (!IsV3) irq.Targets = (byte)(1 << (vcpu.Index & 7));
+            }
+        }
+        Distributor = dist;
+        Vm.RoutingSetDefault(NrSpis);
+        return 0;
+    }
+
+    /// <summary>vgic_check_iorange: where a GIC frame may be placed.</summary>
+    public int CheckIoRange(ulong current, ulong addr, ulong alignment, ulong size)
+    {
+        if (current != AddrUndef) return -Errno.EEXIST;
+        if ((addr & (alignment - 1)) != 0 || (size & (alignment - 1)) != 0) return -Errno.EINVAL;
+        if (addr + size < addr) return -Errno.EINVAL;
+        ulong ipaSize = 1ul << Vm.IpaBits;
+        if (addr >= ipaSize || addr + size > ipaSize) return -Errno.E2BIG;
+        return 0;
+    }
+
+    /// <summary>vgic_v3_set_redist_base: adds a redistributor region (count 0: the legacy single region).</summary>
+    public int AddRedistRegion(int index, ulong baseAddr, uint count)
+    {
+        ulong size = count * KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
+        if (baseAddr + size < baseAddr) return -Errno.EINVAL;
+        if (RedistRegions.Count == 0)
+        {
+            if (index != 0) return -Errno.EINVAL;
+        }
+        else
+        {
+            var last = RedistRegions[^1];
+            if (count == 0 && last.Count != 0) return -Errno.EINVAL; // do not mix the two styles
+            if (count == 0) return -Errno.EEXIST;
+            if (index != last.Index + 1) return -Errno.EINVAL;
+        }
+        if (count == 0 && DistBase != AddrUndef && baseAddr < DistBase + KvmVgic.KVM_VGIC_V3_DIST_SIZE && DistBase < baseAddr + KvmVgic.KVM_VGIC_V3_REDIST_SIZE)
+            return -Errno.EINVAL;
+        foreach (var r in RedistRegions)
+        {
+            ulong rsize = r.Count == 0 ? ulong.MaxValue - r.Base : r.Count * KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
+            if (size != 0 && baseAddr < r.Base + rsize && r.Base < baseAddr + size) return -Errno.EINVAL;
+        }
+        int ret = CheckIoRange(AddrUndef, baseAddr, 0x10000, size);
+        if (ret < 0) return ret;
+        RedistRegions.Add(new RedistRegion(index, baseAddr, count));
+        return 0;
+    }
+
+    /// <summary>GICR_TYPER.Last: the vCPU's redistributor is the last of its region (or of all vCPUs).</summary>
+    public bool IsLastRedistributor(Vcpu vcpu)
+    {
+        int first = 0;
+        foreach (var r in RedistRegions)
+        {
+            if (r.Count == 0) break;
+            if (vcpu.Index < first + (int)r.Count) return vcpu.Index == first + (int)r.Count - 1 || vcpu.Index == VcpuCount - 1;
+            first += (int)r.Count;
+        }
+        return vcpu.Index == VcpuCount - 1;
+    }
+
+    /// <summary>kvm_vgic_inject_irq for KVM_IRQ_LINE and irqfds: records the line level or latches an edge.</summary>
+    public int InjectIrq(Vcpu? vcpu, int intid, bool level)
+    {
+        if (!Initialized)
+        {
+            // vgic_lazy_init: a GICv2 initializes on first use, a GICv3 must be initialized by user space.
+            if (IsV3) return -Errno.EBUSY;
+            int r = Init();
+            if (r < 0) return r;
+        }
+        VgicIrq? irq = intid < Distributor.NrPrivateIrqs ? vcpu?.Gic.Private[intid] : Distributor!.Spi(intid);
+        if (irq is null) return -Errno.EINVAL;
+        lock (irq)
+        {
+            if (irq.Edge) { if (level) irq.PendingLatch = true; }
+            else irq.LineLevel = level;
+        }
+        return 0;
+    }
+}
