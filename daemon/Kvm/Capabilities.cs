@@ -55,9 +55,8 @@ public static class Capabilities
             case KVM_CAP_IRQFD:
             case KVM_CAP_IOEVENTFD:
             case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+            case KVM_CAP_SIGNAL_MSI: // MSIs go through a vITS (KVM_DEV_TYPE_ARM_VGIC_ITS); without one, ENODEV
                 return 1;
-            // KVM_CAP_SIGNAL_MSI stays 0: there is no ITS, so no MSI can be delivered. Real KVM says
-            // 1 and offers a vITS; QEMU takes the 0 as "no in-kernel ITS" and builds the board without one.
             case KVM_CAP_IRQCHIP:
                 return 1; // a vGIC can be created (v2 and v3 are emulated)
             case KVM_CAP_IRQ_ROUTING:
@@ -68,8 +67,8 @@ public static class Capabilities
             case KVM_CAP_MAX_VCPU_ID:
                 return vm?.MaxVcpus ?? MaxVcpus;
             case KVM_CAP_MSI_DEVID:
-                // Without a VM KVM refuses; there is no ITS, so MSIs never need a device id.
-                return vm is null ? -Errno.EINVAL : 0;
+                // Without a VM KVM refuses; with an ITS, MSIs carry a device id.
+                return vm is null ? -Errno.EINVAL : vm.Its.Count != 0 ? 1 : 0;
             case KVM_CAP_ARM_VM_IPA_SIZE:
                 return IpaLimit;
             // Not implemented (yet): PMU, SVE, pointer auth, MTE, AArch32 EL1, steal time,

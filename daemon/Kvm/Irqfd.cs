@@ -22,11 +22,14 @@ public sealed class Irqfds(Vm vm)
         why = "";
         const uint valid = KvmIrqfdFlags.KVM_IRQFD_FLAG_DEASSIGN | KvmIrqfdFlags.KVM_IRQFD_FLAG_RESAMPLE;
         if ((args.flags & ~valid) != 0) { why = $"unknown flags 0x{args.flags:x}"; return -Errno.EINVAL; }
+        bool deassign = (args.flags & KvmIrqfdFlags.KVM_IRQFD_FLAG_DEASSIGN) != 0;
+        // kvm_irqfd_assign: interrupts can be wired only to an initialized vGIC.
+        if (!deassign && Vm.Vgic is not { Initialized: true }) { why = "the vGIC is not initialized yet"; return -Errno.EAGAIN; }
         int fd = user.GetFile((int)args.fd);
         if (fd < 0) { why = $"fd {(int)args.fd} is not open"; return -Errno.EBADF; }
         if (!EventFd.IsEventFd(fd)) { EventFd.Close(fd); why = $"fd {(int)args.fd} is not an eventfd"; return -Errno.EINVAL; }
 
-        if ((args.flags & KvmIrqfdFlags.KVM_IRQFD_FLAG_DEASSIGN) != 0)
+        if (deassign)
         {
             // Deassigning something never assigned is not an error.
             lock (_list)
@@ -44,7 +47,6 @@ public sealed class Irqfds(Vm vm)
         int resample = -1;
         if ((args.flags & KvmIrqfdFlags.KVM_IRQFD_FLAG_RESAMPLE) != 0)
         {
-            if (Vm.Vgic is null) { EventFd.Close(fd); why = "resampling needs the in-kernel irqchip"; return -Errno.EINVAL; }
             resample = user.GetFile((int)args.resamplefd);
             if (resample < 0) { EventFd.Close(fd); why = "resamplefd is not open"; return -Errno.EBADF; }
             if (!EventFd.IsEventFd(resample)) { EventFd.Close(fd); EventFd.Close(resample); why = "resamplefd is not an eventfd"; return -Errno.EINVAL; }

@@ -14,6 +14,18 @@ public sealed class Memslot
     /// <summary>The daemon's mapping of the VMM memory; shared by the old and new slot on MOVE / flag changes.</summary>
     public required SharedMemory Memory { get; init; }
 
+    /// <summary>One bit per page written since the last KVM_GET_DIRTY_LOG (slots with KVM_MEM_LOG_DIRTY_PAGES).</summary>
+    public ulong[]? DirtyBitmap { get; init; }
+
+    /// <summary>Records a guest write to <paramref name="gpa"/> for dirty logging (called by the stage-2 write path).</summary>
+    public void MarkDirty(ulong gpa)
+    {
+        var bitmap = DirtyBitmap;
+        if (bitmap is null || !Contains(gpa)) return;
+        ulong page = (gpa - GuestPhysAddr) >> Memslots.PageShift;
+        Interlocked.Or(ref bitmap[page / 64], 1ul << (int)(page % 64));
+    }
+
     public ulong BaseGfn => GuestPhysAddr >> Memslots.PageShift;
     public ulong NPages => Size >> Memslots.PageShift;
     public bool ReadOnly => (Flags & KvmMem.KVM_MEM_READONLY) != 0;
@@ -25,7 +37,7 @@ public sealed class Memslot
 /// The VM's memslots (address space 0; arm64 has one) with KVM_SET_USER_MEMORY_REGION's rules
 /// from __kvm_set_memory_region and kvm_arch_prepare_memory_region. Updates happen under the VM
 /// lock; readers (vCPU threads resolving guest physical addresses) take <see cref="Snapshot"/>,
-/// an immutable array replaced on every change, as KVM swaps memslot generations.
+/// an immutable sorted array rebuilt after a change, as KVM swaps memslot generations.
 /// </summary>
 public sealed class Memslots
 {
@@ -37,18 +49,65 @@ public sealed class Memslots
     /// <summary>Top of the arm64 user address space (48-bit VA): access_ok's limit.</summary>
     private const ulong UserAddressLimit = 1ul << 48;
 
-    private Memslot[] _slots = [];
+    /// <summary>Slots by guest physical address (disjoint), guarded by itself.</summary>
+    private readonly SortedList<ulong, Memslot> _byGpa = [];
+    /// <summary>Slots by id; changed only under the VM lock.</summary>
+    private readonly Dictionary<int, Memslot> _byId = [];
+    private Memslot[]? _snapshot = [];
 
     /// <summary>The current slots, sorted by guest physical address. Never mutated.</summary>
-    public Memslot[] Snapshot => Volatile.Read(ref _slots);
+    public Memslot[] Snapshot
+    {
+        get
+        {
+            var s = Volatile.Read(ref _snapshot);
+            if (s is not null) return s;
+            lock (_byGpa)
+            {
+                s = _snapshot ??= [.. _byGpa.Values];
+                return s;
+            }
+        }
+    }
 
     /// <summary>Total guest RAM in bytes, for the FUSE view and stats.</summary>
     public ulong TotalBytes { get { ulong t = 0; foreach (var s in Snapshot) t += s.Size; return t; } }
 
-    /// <summary>The slot holding <paramref name="gpa"/>, or null. Lock free.</summary>
+    /// <summary>The slot holding <paramref name="gpa"/>, or null. Lock free, binary search.</summary>
     public Memslot? Find(ulong gpa)
     {
-        foreach (var s in Snapshot) if (s.Contains(gpa)) return s;
+        var slots = Snapshot;
+        int lo = 0, hi = slots.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            var s = slots[mid];
+            if (gpa < s.GuestPhysAddr) hi = mid - 1;
+            else if (gpa - s.GuestPhysAddr >= s.Size) lo = mid + 1;
+            else return s;
+        }
+        return null;
+    }
+
+    /// <summary>The slot overlapping [gfn, gfn+npages) other than <paramref name="self"/>, or null. Caller holds the lock.</summary>
+    private Memslot? Overlapping(ulong gfn, ulong npages, Memslot? self)
+    {
+        var keys = _byGpa.Keys;
+        ulong end = (gfn + npages) << PageShift;
+        // Last slot starting below the end of the range, walking down while slots still reach into it.
+        int lo = 0, hi = keys.Count - 1, i = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (keys[mid] < end) { i = mid; lo = mid + 1; } else hi = mid - 1;
+        }
+        var values = _byGpa.Values;
+        for (; i >= 0; i--)
+        {
+            var s = values[i];
+            if (s.BaseGfn + s.NPages <= gfn) break;
+            if (s != self) return s;
+        }
         return null;
     }
 
@@ -71,13 +130,17 @@ public sealed class Memslots
         if (mem.guest_phys_addr + mem.memory_size < mem.guest_phys_addr) { reason = "guest range wraps"; return -Errno.EINVAL; }
         if ((mem.memory_size >> PageShift) > MaxPages) { reason = "too many pages for one slot"; return -Errno.EINVAL; }
 
-        var slots = Snapshot;
-        Memslot? old = Array.Find(slots, s => s.Slot == id);
+        Memslot? old = _byId.GetValueOrDefault((int)id);
 
         if (mem.memory_size == 0)
         {
             if (old is null) { reason = $"deleting slot {id}, which does not exist"; return -Errno.EINVAL; }
-            Publish(Array.FindAll(slots, s => s != old));
+            lock (_byGpa)
+            {
+                _byGpa.Remove(old.GuestPhysAddr);
+                _snapshot = null;
+            }
+            _byId.Remove((int)id);
             old.Memory.Dispose();
             return 0;
         }
@@ -92,15 +155,8 @@ public sealed class Memslots
             else if (mem.flags == old.Flags) return 0; // nothing to change
         }
 
-        if (create || move)
-        {
-            foreach (var s in slots)
-            {
-                if (s.Slot == id) continue;
-                if (baseGfn < s.BaseGfn + s.NPages && s.BaseGfn < baseGfn + npages)
-                { reason = $"overlaps slot {s.Slot} [0x{s.GuestPhysAddr:x}, 0x{s.GuestPhysAddr + s.Size:x})"; return -Errno.EEXIST; }
-            }
-        }
+        if ((create || move) && Overlapping(baseGfn, npages, old) is { } other)
+        { reason = $"overlaps slot {other.Slot} [0x{other.GuestPhysAddr:x}, 0x{other.GuestPhysAddr + other.Size:x})"; return -Errno.EEXIST; }
 
         // kvm_arch_prepare_memory_region: the slot must sit below the VM's IPA size.
         if (baseGfn + npages > (1ul << (int)ipaBits) >> PageShift)
@@ -117,21 +173,44 @@ public sealed class Memslots
         {
             Slot = (int)id, Flags = mem.flags, GuestPhysAddr = mem.guest_phys_addr, Size = mem.memory_size,
             UserspaceAddr = mem.userspace_addr, Memory = memory!,
+            DirtyBitmap = (mem.flags & KvmMem.KVM_MEM_LOG_DIRTY_PAGES) == 0 ? null
+                : old?.DirtyBitmap ?? new ulong[(npages + 63) / 64],
         };
-        var next = new List<Memslot>(slots.Length + 1);
-        foreach (var s in slots) if (s != old) next.Add(s);
-        next.Add(slot);
-        next.Sort((a, b) => a.GuestPhysAddr.CompareTo(b.GuestPhysAddr));
-        Publish([.. next]);
+        lock (_byGpa)
+        {
+            if (old is not null) _byGpa.Remove(old.GuestPhysAddr);
+            _byGpa.Add(slot.GuestPhysAddr, slot);
+            _snapshot = null;
+        }
+        _byId[(int)id] = slot;
         return 0;
     }
 
-    private void Publish(Memslot[] slots) => Volatile.Write(ref _slots, slots);
+    /// <summary>
+    /// KVM_GET_DIRTY_LOG (kvm_get_dirty_log_protect without manual protection): hands out the
+    /// slot's dirty bitmap and clears it. Returns 0 or -errno. The caller holds the VM lock.
+    /// </summary>
+    public int GetDirtyLog(uint slot, ulong bitmapAddress, IUserAccess user)
+    {
+        if ((slot >> 16) != 0 || (slot & 0xffff) >= Capabilities.UserMemSlots) return -Errno.EINVAL;
+        var s = _byId.GetValueOrDefault((int)(slot & 0xffff));
+        if (s?.DirtyBitmap is not { } bitmap) return -Errno.ENOENT;
+        var snapshot = new ulong[bitmap.Length];
+        for (int i = 0; i < bitmap.Length; i++) snapshot[i] = Interlocked.Exchange(ref bitmap[i], 0);
+        return user.CopyToUser(bitmapAddress, System.Runtime.InteropServices.MemoryMarshal.AsBytes(snapshot.AsSpan())) == 0 ? 0 : -Errno.EFAULT;
+    }
 
     /// <summary>Drops every slot and unmaps its memory (VM teardown).</summary>
     public void Clear()
     {
-        var slots = Interlocked.Exchange(ref _slots, []);
+        Memslot[] slots;
+        lock (_byGpa)
+        {
+            slots = [.. _byGpa.Values];
+            _byGpa.Clear();
+            _snapshot = [];
+        }
+        _byId.Clear();
         foreach (var s in slots) s.Memory.Dispose();
     }
 }

@@ -4,7 +4,7 @@ using Kvmfs.Kvm.OneReg;
 using Kvmfs.Kvm.Vgic;
 using Kvmfs.Protocol.Uapi;
 using Serilog;
-using static Kvmfs.Kvm.PendingUapi;
+using static Kvmfs.Protocol.Uapi.KvmReg;
 using static Kvmfs.Protocol.Uapi.KvmIoctls;
 
 namespace Kvmfs.Kvm;
@@ -50,8 +50,12 @@ public sealed class Vcpu : KvmFile
     /// <summary>vcpu->mutex.</summary>
     public object Mutex { get; } = new();
     public CoreRegisters Core { get; } = new();
-    /// <summary>Stored system registers by ONE_REG id.</summary>
-    public Dictionary<ulong, ulong> SysRegs { get; } = [];
+    /// <summary>
+    /// The system registers' saved values, one per row of <see cref="SystemRegisterTable.Table"/>
+    /// (a fixed array, so readers on other threads never see it reshaped).
+    /// </summary>
+    public ulong[] SysRegValues { get; } = new ulong[SystemRegisterTable.Table.Length];
+    private static readonly int MpidrSlot = SystemRegisterTable.Slot(SystemRegisterTable.MpidrId);
     public VgicCpu Gic { get; } = new();
     public ulong CntvCtl;
     public ulong CntvCval;
@@ -70,7 +74,7 @@ public sealed class Vcpu : KvmFile
     public long RunCount;
     public long ExitCount;
 
-    public ulong Mpidr => SysRegs.GetValueOrDefault(SystemRegisterTable.MpidrId);
+    public ulong Mpidr => Volatile.Read(ref SysRegValues[MpidrSlot]);
     public bool HasFeature(int bit) => (Features & (1u << bit)) != 0;
 
     public override void Kick()
@@ -83,12 +87,19 @@ public sealed class Vcpu : KvmFile
 
     public override void Release() => Vm.Put();
 
-    /// <summary>Unmaps kvm_run and closes its memfd (VM teardown).</summary>
+    /// <summary>
+    /// Unmaps kvm_run and closes its memfd (VM teardown). A KVM_RUN in progress is woken first
+    /// and the mapping goes only once it has returned (it holds the vCPU mutex meanwhile).
+    /// Never called with the VM lock held: KVM_RUN may be waiting for it.
+    /// </summary>
     internal void FreeResources()
     {
-        _run.Dispose();
+        _dying = true;
         _wake.Set();
+        lock (Mutex) _run.Dispose();
     }
+
+    private volatile bool _dying;
 
     internal void SetCpuLine(bool fiq, bool level)
     {
@@ -200,12 +211,13 @@ public sealed class Vcpu : KvmFile
             run->flags = 0;
 
             // A powered-off vCPU sleeps until PSCI CPU_ON makes it runnable, or a signal arrives.
-            while (MpState == KvmMpStates.KVM_MP_STATE_STOPPED && !_kicked && !_run.Disposed)
+            while (MpState == KvmMpStates.KVM_MP_STATE_STOPPED && !_kicked && !_dying)
             {
                 _wake.Wait(100);
                 _wake.Reset();
             }
-            if (_kicked || _run.Disposed)
+            if (_dying) return Fail(call, Errno.EIO, "VM torn down while the vCPU slept");
+            if (_kicked)
             {
                 _kicked = false;
                 run->exit_reason = KvmExit.KVM_EXIT_INTR;
@@ -235,9 +247,11 @@ public sealed class Vcpu : KvmFile
             {
                 if (gic.IsV3)
                 {
+                    // vgic_v3_map_resources, in its order.
                     foreach (var v in Vm.VcpuSnapshot)
-                        if (!RedistributorPlaced(gic, v)) { why = $"no redistributor address for vCPU {v.VcpuId}"; return -Errno.ENXIO; }
+                        if (v.Gic.RdRegion is null) { why = $"no redistributor for vCPU {v.VcpuId}"; return -Errno.ENXIO; }
                     if (gic.DistBase == VgicState.AddrUndef) { why = "GICv3 distributor address not set"; return -Errno.ENXIO; }
+                    if (!gic.CheckBase()) { why = "GICv3 frames overlap or leave the IPA space"; return -Errno.EINVAL; }
                     if (!gic.Initialized) { why = "GICv3 not initialized (KVM_DEV_ARM_VGIC_CTRL_INIT)"; return -Errno.EBUSY; }
                 }
                 else
@@ -253,18 +267,6 @@ public sealed class Vcpu : KvmFile
         HasRunOnce = true;
         Vm.HasRanOnce = true;
         return 0;
-    }
-
-    private static bool RedistributorPlaced(VgicState gic, Vcpu v)
-    {
-        int first = 0;
-        foreach (var r in gic.RedistRegions)
-        {
-            if (r.Count == 0) return true;
-            if (v.Index < first + (int)r.Count) return true;
-            first += (int)r.Count;
-        }
-        return false;
     }
 
     private int GetReg(IoctlCall call, in KvmOneReg reg)
@@ -284,12 +286,12 @@ public sealed class Vcpu : KvmFile
             {
                 int r = FirmwareRegisters.Get(this, id, out ulong v);
                 if (r < 0) return r;
-                return CopySized(call, reg.addr, v, RegSize(id));
+                return CopySized(call, reg.addr, v, OneRegId.SizeBytes(id));
             }
             case KVM_REG_ARM64_SVE:
                 return -Errno.ENOENT;
         }
-        if (TimerRegisters.IsTimerReg(id)) return CopySized(call, reg.addr, TimerRegisters.Get(this, id), RegSize(id));
+        if (TimerRegisters.IsTimerReg(id)) return CopySized(call, reg.addr, TimerRegisters.Get(this, id), OneRegId.SizeBytes(id));
         if ((id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_DEMUX)
         {
             int r = Demux(id, out int index);
@@ -319,7 +321,7 @@ public sealed class Vcpu : KvmFile
             case KVM_REG_ARM_FW:
             case KVM_REG_ARM_FW_FEAT_BMAP:
             {
-                if (RegSize(id) != 8) return -Errno.ENOENT;
+                if (OneRegId.SizeBytes(id) != 8) return -Errno.ENOENT;
                 if (CopyU64FromUser(call, reg.addr, out ulong v) < 0) return -Errno.EFAULT;
                 return FirmwareRegisters.Set(this, id, v);
             }
@@ -368,13 +370,11 @@ public sealed class Vcpu : KvmFile
                 ulong v = desc.Reset;
                 if (desc.Name == "ID_AA64PFR0_EL1")
                 {
-                    // GIC system register interface present exactly when the VM has a GICv3.
-                    if (Vm.Vgic is { IsV3: true }) v |= 1ul << IdRegisters.Pfr0GicShift;
                     v = (v & ~(0xfful << IdRegisters.Pfr0Csv2Shift)) | ((ulong)Vm.Pfr0Csv2 << IdRegisters.Pfr0Csv2Shift) | ((ulong)Vm.Pfr0Csv3 << IdRegisters.Pfr0Csv3Shift);
                 }
                 return v;
             }
-            default: return SysRegs.GetValueOrDefault(desc.Id, desc.Reset);
+            default: return Volatile.Read(ref SysRegValues[SystemRegisterTable.Slot(desc.Id)]);
         }
     }
 
@@ -402,9 +402,10 @@ public sealed class Vcpu : KvmFile
             }
             default:
             {
-                ulong cur = SysRegs.GetValueOrDefault(desc.Id, desc.Reset);
+                int slot = SystemRegisterTable.Slot(desc.Id);
+                ulong cur = SysRegValues[slot];
                 if (((value ^ cur) & ~desc.WritableMask) != 0) return -Errno.EINVAL;
-                SysRegs[desc.Id] = value;
+                Volatile.Write(ref SysRegValues[slot], value);
                 return 0;
             }
         }
@@ -480,13 +481,17 @@ public sealed class Vcpu : KvmFile
             case KvmArm.KVM_ARM_VCPU_TIMER_CTRL:
             {
                 bool v = attr.attr == KvmArm.KVM_ARM_VCPU_TIMER_IRQ_VTIMER, p = attr.attr == KvmArm.KVM_ARM_VCPU_TIMER_IRQ_PTIMER;
-                if (!v && !p) return -Errno.ENXIO;
-                if (has) return 0;
-                if (!set) return CopyU32ToUser(call, attr.addr, v ? Vm.VtimerIrq : Vm.PtimerIrq);
+                if (!set)
+                {
+                    if (!v && !p) return -Errno.ENXIO;
+                    return has ? 0 : CopyU32ToUser(call, attr.addr, v ? Vm.VtimerIrq : Vm.PtimerIrq);
+                }
+                // kvm_arm_timer_set_attr's order: irqchip, copy, PPI, already running, then the attribute.
                 if (Vm.Vgic is null) return -Errno.EINVAL;
                 if (CopyU32FromUser(call, attr.addr, out uint irq) < 0) return -Errno.EFAULT;
                 if (irq < Distributor.NrSgis || irq >= Distributor.NrPrivateIrqs) return -Errno.EINVAL;
                 if (HasRunOnce) return -Errno.EBUSY;
+                if (!v && !p) return -Errno.ENXIO;
                 if (v) Vm.VtimerIrq = irq; else Vm.PtimerIrq = irq;
                 return 0;
             }

@@ -48,10 +48,9 @@ public static class VcpuInit
     public static void Reset(Vcpu vcpu)
     {
         vcpu.Core.Reset(ResetPstate);
-        vcpu.SysRegs.Clear();
-        foreach (var r in SystemRegisterTable.Table)
-            if (r.Kind == SysRegKind.Stored) vcpu.SysRegs[r.Id] = r.Reset;
-        vcpu.SysRegs[SystemRegisterTable.MpidrId] = SystemRegisterTable.MpidrFor(vcpu.VcpuId);
+        var table = SystemRegisterTable.Table;
+        for (int i = 0; i < table.Length; i++) vcpu.SysRegValues[i] = table[i].Kind == SysRegKind.Stored ? table[i].Reset : 0;
+        vcpu.SysRegValues[SystemRegisterTable.Slot(SystemRegisterTable.MpidrId)] = SystemRegisterTable.MpidrFor(vcpu.VcpuId);
         vcpu.CntvCtl = 0;
         vcpu.CntvCval = 0;
         vcpu.SerrorPending = false;

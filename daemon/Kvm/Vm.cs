@@ -44,6 +44,8 @@ public sealed class Vm : KvmFile
     public Memslots Memslots { get; } = new();
     public VgicState? Vgic { get; private set; }
     public List<VgicDevice> Devices { get; } = [];
+    /// <summary>Interrupt Translation Services (KVM_DEV_TYPE_ARM_VGIC_ITS devices).</summary>
+    public List<VgicItsDevice> Its { get; } = [];
     public Irqfds Irqfds { get; }
     public Ioeventfds Ioeventfds { get; } = new();
     public GsiRouting Routing { get; } = new();
@@ -95,7 +97,15 @@ public sealed class Vm : KvmFile
             case KVM_CREATE_DEVICE: return CreateDevice(call);
             case KVM_CREATE_IRQCHIP: return CreateIrqchip(call);
             case KVM_ARM_SET_DEVICE_ADDR: return SetDeviceAddr(call);
-            case KVM_IRQ_LINE: return IrqLine(call);
+            case KVM_IRQ_LINE:
+            case KVM_IRQ_LINE_STATUS: return IrqLine(call);
+            case KVM_GET_DIRTY_LOG:
+            {
+                var log = Read<KvmDirtyLog>(call);
+                int r;
+                lock (Lock) r = Memslots.GetDirtyLog(log.slot, log.dirty_bitmap, call.User);
+                return FromErrno(call, r, $"dirty log of slot {log.slot}");
+            }
             case KVM_IRQFD: return FromErrno(call, Irqfds.Handle(Read<KvmIrqfd>(call), call.User, out var why), why);
             case KVM_IOEVENTFD: return FromErrno(call, Ioeventfds.Handle(Read<KvmIoeventfd>(call), call.User, out var why2), why2);
             case KVM_SET_GSI_ROUTING: return FromErrno(call, Routing.Set(call, Read<KvmIrqRouting>(call), out var why3), why3);
@@ -103,7 +113,7 @@ public sealed class Vm : KvmFile
             {
                 var msi = Read<KvmMsi>(call);
                 if ((msi.flags & ~KvmIrqRoutingType.KVM_MSI_VALID_DEVID) != 0) return Fail(call, Errno.EINVAL, "unknown MSI flags");
-                return Fail(call, Errno.ENODEV, "no ITS: MSIs cannot be delivered (as KVM without a vITS)");
+                return FromErrno(call, SignalMsi(msi), $"MSI to 0x{((ulong)msi.address_hi << 32) | msi.address_lo:x}");
             }
             default:
                 // kvm_arch_vm_ioctl's default on arm64.
@@ -129,17 +139,29 @@ public sealed class Vm : KvmFile
         Vcpu vcpu;
         lock (Lock)
         {
+            // kvm_vm_ioctl_create_vcpu and kvm_arch_vcpu_precreate, in their order.
+            if (id >= Capabilities.MaxVcpus) return Fail(call, Errno.EINVAL, $"vcpu id {id} >= KVM_MAX_VCPU_IDS");
+            if (_vcpus.Count >= MaxVcpus) return Fail(call, Errno.EINVAL, "too many vCPUs");
             if (Vgic is { Initialized: true }) return Fail(call, Errno.EBUSY, "the vGIC is initialized: no more vCPUs");
             if (id >= (ulong)MaxVcpus) return Fail(call, Errno.EINVAL, $"vcpu id {id} >= max_vcpus {MaxVcpus}");
-            if (_vcpus.Count >= MaxVcpus) return Fail(call, Errno.EINVAL, "too many vCPUs");
             if (_vcpus.Exists(v => v.VcpuId == (int)id)) return Fail(call, Errno.EEXIST, $"vcpu id {id} exists");
             CreatingVcpus = true;
             try
             {
-                vcpu = new Vcpu(this, (int)id, _vcpus.Count);
-                // A vGIC created before this vCPU sees it with the model's private-interrupt defaults.
+                try { vcpu = new Vcpu(this, (int)id, _vcpus.Count); }
+                catch (IOException e) { return Fail(call, Errno.ENOMEM, $"no kvm_run page for the vCPU: {e.Message}"); }
+                // A vGIC created before this vCPU sees it with the model's private-interrupt
+                // defaults, and a GICv3 hands it a redistributor (kvm_vgic_vcpu_init).
                 if (Vgic is not null)
+                {
                     foreach (var irq in vcpu.Gic.Private) irq.Group = Vgic.IsV3;
+                    int r = Vgic.IsV3 ? Vgic.RegisterRedistributor(vcpu) : 0;
+                    if (r < 0)
+                    {
+                        vcpu.FreeResources();
+                        return Fail(call, -r, "the GICv3 frames overlap: no redistributor for the new vCPU");
+                    }
+                }
                 _vcpus.Add(vcpu);
                 Volatile.Write(ref _vcpuSnapshot, [.. _vcpus]);
                 Interlocked.Increment(ref _refs);
@@ -158,12 +180,38 @@ public sealed class Vm : KvmFile
         return Fail(call, Errno.EINVAL, $"capability {KvmCaps.Name(cap.cap) ?? cap.cap.ToString()} cannot be enabled");
     }
 
+    /// <summary>kvm_send_userspace_msi / vgic_its_inject_msi.</summary>
+    private int SignalMsi(in KvmMsi msi)
+    {
+        VgicItsDevice[] its;
+        lock (Lock) its = [.. Its];
+        if (its.Length == 0) return -Errno.ENODEV;
+        if ((msi.flags & KvmIrqRoutingType.KVM_MSI_VALID_DEVID) == 0) return -Errno.EINVAL;
+        ulong address = ((ulong)msi.address_hi << 32) | msi.address_lo;
+        foreach (var i in its)
+            if (i.Base != VgicState.AddrUndef && i.Base + VgicItsDevice.TranslaterOffset == address) return i.InjectMsi(msi);
+        return -Errno.EINVAL;
+    }
+
     private IoctlResult CreateDevice(IoctlCall call)
     {
         var cd = Read<KvmCreateDevice>(call);
-        if (cd.type != KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V2 && cd.type != KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3)
+        bool its = cd.type == KvmDevType.KVM_DEV_TYPE_ARM_VGIC_ITS;
+        if (cd.type != KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V2 && cd.type != KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3 && !its)
             return Fail(call, Errno.ENODEV, $"device type {KvmDevType.Name(cd.type) ?? cd.type.ToString()} is not implemented");
         if ((cd.flags & KvmDevType.KVM_CREATE_DEVICE_TEST) != 0) return IoctlResult.Ok();
+        if (its)
+        {
+            VgicItsDevice itsDev;
+            lock (Lock)
+            {
+                itsDev = new VgicItsDevice(this, ++_nextDeviceId);
+                Its.Add(itsDev);
+                Interlocked.Increment(ref _refs);
+            }
+            KvmHost.NotifyChanged(this);
+            return IoctlResult.NewFd(itsDev, KvmCreateDevice.FdOffset);
+        }
         VgicDevice dev;
         lock (Lock)
         {
@@ -234,6 +282,7 @@ public sealed class Vm : KvmFile
         }
     }
 
+    /// <summary>KVM_IRQ_LINE, and KVM_IRQ_LINE_STATUS, whose struct goes back unchanged (arm64 sets no status).</summary>
     private IoctlResult IrqLine(IoctlCall call)
     {
         var level = Read<KvmIrqLevel>(call);
@@ -285,15 +334,18 @@ public sealed class Vm : KvmFile
 
     private void Destroy()
     {
+        Vcpu[] vcpus;
         lock (Lock)
         {
             if (Destroyed) return;
             Destroyed = true;
-            foreach (var v in _vcpus) v.FreeResources();
-            Irqfds.Clear();
-            Ioeventfds.Clear();
-            Memslots.Clear();
+            vcpus = [.. _vcpus];
         }
+        // Outside the VM lock: a vCPU's KVM_RUN may need it before it can return.
+        foreach (var v in vcpus) v.FreeResources();
+        Irqfds.Clear();
+        Ioeventfds.Clear();
+        lock (Lock) Memslots.Clear();
         KvmHost.Remove(this);
         Log.Information("VM {Vm} of pid {Pid} destroyed", Id, Owner.Pid);
     }

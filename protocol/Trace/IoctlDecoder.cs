@@ -207,7 +207,9 @@ public static class IoctlDecoder
                 {
                     args.Add(Obj().Add("type", Sym(KvmDevType.Name(dev.type), dev.type))
                         .Add("flags", Flags(dev.flags, typeof(KvmDevType), "KVM_CREATE_DEVICE_")));
-                    if (ok && TryRead(e.DataOut, out KvmCreateDevice created)) output = Obj().Add("fd", Dec(created.fd));
+                    // With KVM_CREATE_DEVICE_TEST no device is made and fd is left as the caller set it.
+                    if (ok && (dev.flags & KvmDevType.KVM_CREATE_DEVICE_TEST) == 0 && TryRead(e.DataOut, out KvmCreateDevice created))
+                        output = Obj().Add("fd", Dec(created.fd));
                     return;
                 }
                 break;

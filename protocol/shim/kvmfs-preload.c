@@ -670,13 +670,17 @@ static long kvm_ioctl(struct kobj *o, unsigned long request, void *arg)
 	set_header(q, KVMFS_MSG_IOCTL, 0, (uint32_t)(sizeof *q + q->data_len));
 
 	ts->busy = 1;
-	if (cmd == CMD_KVM_RUN) {
+	int is_run = cmd == CMD_KVM_RUN;
+	sigset_t saved_mask;
+	if (is_run) {
+		/* Signals wait (pending) until ppoll opens the run mask: one that arrives before the wait
+		 * starts must still end this KVM_RUN, as it would in the kernel, not be handled unseen. */
+		sigset_t all;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &saved_mask);
 		ts->run_handle = o->handle;
 		__atomic_store_n(&ts->kicked, 0, __ATOMIC_RELEASE);
-		if (o->has_sigmask)
-			ts->run_mask = o->sigmask;
-		else
-			pthread_sigmask(SIG_SETMASK, NULL, &ts->run_mask);
+		ts->run_mask = o->has_sigmask ? o->sigmask : saved_mask;
 		__atomic_store_n(&ts->in_run, 1, __ATOMIC_RELEASE);
 	}
 	long ret = -1;
@@ -764,6 +768,8 @@ static long kvm_ioctl(struct kobj *o, unsigned long request, void *arg)
 			goto broken;
 	}
 	__atomic_store_n(&ts->in_run, 0, __ATOMIC_RELEASE);
+	if (is_run)
+		pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 	ts->busy = 0;
 	if (ret < 0)
 		errno = err;
@@ -772,6 +778,8 @@ static long kvm_ioctl(struct kobj *o, unsigned long request, void *arg)
 broken:
 	/* The daemon went away or spoke nonsense: this connection is done. */
 	__atomic_store_n(&ts->in_run, 0, __ATOMIC_RELEASE);
+	if (is_run)
+		pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 	ts->busy = 0;
 	sys_close(ts->conn);
 	ts->conn = -1;
@@ -1038,6 +1046,20 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 	return real___openat64_2 ? real___openat64_2(dirfd, path, flags) : real_openat(dirfd, path, flags, 0);
 }
 
+/* A KVM command on an fd that is not one of ours: what the kernel says for it. qemu-user answers
+ * any ioctl it does not know with ENOSYS before the kernel could say EBADF or ENOTTY. */
+static int foreign_kvm_ioctl(int fd, unsigned long request, void *arg)
+{
+	if (real_fcntl(fd, F_GETFD) < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	int r = real_ioctl(fd, request, arg);
+	if (r < 0 && errno == ENOSYS)
+		errno = ENOTTY;
+	return r;
+}
+
 EXPORT int ioctl(int fd, unsigned long request, ...)
 {
 	va_list ap;
@@ -1045,13 +1067,15 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	resolve_real();
-	if (!__atomic_load_n(&g_any, __ATOMIC_ACQUIRE) || _IOC_TYPE(request) != KVMIO_TYPE)
+	if (_IOC_TYPE(request) != KVMIO_TYPE)
 		return real_ioctl(fd, request, arg);
+	if (!__atomic_load_n(&g_any, __ATOMIC_ACQUIRE))
+		return foreign_kvm_ioctl(fd, request, arg);
 	pthread_mutex_lock(&g_lock);
 	struct kobj *o = lookup_locked(fd);
 	pthread_mutex_unlock(&g_lock);
 	if (!o)
-		return real_ioctl(fd, request, arg);
+		return foreign_kvm_ioctl(fd, request, arg);
 	if (o->foreign) {
 		errno = EIO;
 		return -1;

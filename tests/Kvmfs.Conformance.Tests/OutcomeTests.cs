@@ -18,7 +18,7 @@ public class OutcomeTests
     {
         var (verdict, detail) = Outcome.Classify(0, false, 120, "ok 1 vcpu\nok 2 # SKIP pmu: Requirement not met: kvm_has_cap(KVM_CAP_ARM_PMU_V3)\n");
         Assert.Equal(Verdict.Pass, verdict);
-        Assert.Equal("some parts skipped: pmu: Requirement not met: kvm_has_cap(KVM_CAP_ARM_PMU_V3)", detail);
+        Assert.Equal("1 part(s) skipped, first: pmu: Requirement not met: kvm_has_cap(KVM_CAP_ARM_PMU_V3)", detail);
     }
 
     [Fact]
@@ -69,6 +69,56 @@ public class OutcomeTests
         var output = "==== Test Assertion Failure ====\n  aarch64/psci_test.c:77: !ret\n  pid=1 tid=1 errno=0 - Success\n  (stack trace empty)\n  KVM_ARM_VCPU_INIT failed\n";
         var (_, detail) = Outcome.Classify(254, false, 120, output);
         Assert.Equal("aarch64/psci_test.c:77: !ret -- KVM_ARM_VCPU_INIT failed", detail);
+    }
+
+    [Fact]
+    public void ForkedChildrenThatSkipAreCounted()
+    {
+        // get-reg-list runs each vCPU config in a child; the parent passes if none failed.
+        var output = "vregs: PASS\n1..0 # SKIP - vregs+pmu: pmu not available, skipping tests\n\n1..0 # SKIP - sve: sve not available, skipping tests\n";
+        var (verdict, detail) = Outcome.Classify(0, false, 120, output);
+        Assert.Equal(Verdict.Pass, verdict);
+        Assert.Equal("2 part(s) skipped, first: vregs+pmu: pmu not available, skipping tests", detail);
+    }
+
+    [Fact]
+    public void InterleavedLinesFromOtherProgramsAndThreadsAreNotTheMessage()
+    {
+        // What a vCPU-thread assertion looks like under kvmfs exec: the ld.so of the x86
+        // addr2line child complains, and a second thread's block starts before ours ends.
+        var output = string.Join('\n',
+            "[06:58:55.377 WRN] kvmfs: VM 2 vCPU 1: KVM_RUN -> KVM_EXIT_INTERNAL_ERROR",
+            "==== Test Assertion Failure ====",
+            "  include/kvm_util_base.h:553: !ret",
+            "  pid=7742 tid=7742 errno=6 - No such device or address",
+            "ERROR: ld.so: object '/x/libkvmfs-preload.so' from LD_PRELOAD cannot be preloaded: ignored.",
+            "     1\t0x0000000000401e63: ?? ??:0",
+            "==== Test Assertion Failure ====",
+            "  aarch64/arch_timer.c:243: false",
+            "  pid=7742 tid=7749 errno=0 - Success",
+            "     2\t0x0000000000401547: ?? ??:0",
+            "  ERROR: ld.so: object '/x/libkvmfs-preload.so' from LD_PRELOAD cannot be preloaded: ignored.",
+            "  KVM_SET_DEVICE_ATTR failed, rc: -1 errno: 6 (No such device or address)",
+            "");
+        var (_, detail) = Outcome.Classify(254, false, 120, output);
+        Assert.Equal("include/kvm_util_base.h:553: !ret -- KVM_SET_DEVICE_ATTR failed, rc: -1 errno: 6 (No such device or address) (errno=6 - No such device or address)", detail);
+        Assert.Equal("kvmfs: VM 2 vCPU 1: KVM_RUN -> KVM_EXIT_INTERNAL_ERROR", Outcome.DaemonNote(output));
+    }
+
+    [Fact]
+    public void ACrashOfKvmfsIsTheNoteAndTheSignalIsNamed()
+    {
+        var output = "Adding slots\nterminate called after throwing an instance of 'PAL_SEHException'\n==== Test Assertion Failure ====\n  lib/kvm_util.c:786: !ret\n  pid=1 tid=1 errno=5 - Input/output error\n";
+        var (verdict, detail) = Outcome.Classify(134, false, 120, output);
+        Assert.Equal(Verdict.Fail, verdict);
+        Assert.Equal("launcher killed by SIGABRT; lib/kvm_util.c:786: !ret (errno=5 - Input/output error)", detail);
+        Assert.Equal("crash: terminate called after throwing an instance of 'PAL_SEHException'", Outcome.DaemonNote(output));
+    }
+
+    [Fact]
+    public void WithoutKvmfsWarningsThereIsNoNote()
+    {
+        Assert.Equal("", Outcome.DaemonNote("[06:58:55.377 INF] kvmfs: started\n1..0 # SKIP - x\n"));
     }
 
     [Fact]

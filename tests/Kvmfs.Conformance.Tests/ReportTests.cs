@@ -33,7 +33,7 @@ public class ReportTests
     public void MarkdownEscapesPipesAndEndsWithTheTotals()
     {
         var md = new Report("t", "qemu", Rows, new HashSet<string>()).Markdown(DateTimeOffset.UnixEpoch);
-        Assert.Contains("| aarch64/get-reg-list | fail | 1.25 | a.c:1: x \\| y |", md);
+        Assert.Contains("| aarch64/get-reg-list | fail | 1.25 | a.c:1: x \\| y |  |", md);
         Assert.Equal("totals: 1 pass, 1 fail, 2 skip, 1 timeout (of 5)", md.TrimEnd().Split('\n')[^1]);
     }
 

@@ -13,7 +13,7 @@ public sealed class RunnerTests : IDisposable
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
     Runner NewRunner() =>
-        new(new Launcher("sh", "/bin/sh", [], "/bin/sh <test>"), Path.Combine(dir, "bin"), Path.Combine(dir, "logs"));
+        new(new Launcher("sh", "/bin/sh", [], "/bin/sh <test>"), Path.Combine(dir, "bin"), Path.Combine(dir, "logs"), graceSeconds: 1);
 
     void Script(string name, string body)
     {
@@ -57,6 +57,25 @@ public sealed class RunnerTests : IDisposable
     }
 
     [Fact]
+    public void OutputOfAChildThatOutlivesTheLauncherIsWaitedFor()
+    {
+        Script("early", "(sleep 0.3; echo late) & exit 3");
+        var r = NewRunner().Run(new TestSpec("early", 30, []));
+        Assert.Equal("exit 3: late", r.Detail);
+    }
+
+    [Fact]
+    public void ChildrenStillRunningAfterTheLauncherExitedAreKilled()
+    {
+        var marker = Path.Combine(dir, "survived");
+        Script("leaver", $"(sleep 2; touch {marker}) & exit 3");
+        var r = NewRunner().Run(new TestSpec("leaver", 30, []));
+        Assert.StartsWith("processes left after exit were killed; exit 3", r.Detail);
+        Thread.Sleep(2000);
+        Assert.False(File.Exists(marker), "the straggler was not killed");
+    }
+
+    [Fact]
     public void AMissingProgramIsAFailureNotACrash()
     {
         var r = NewRunner().Run(new TestSpec("not-there", 30, []));
@@ -70,6 +89,7 @@ public sealed class RunnerTests : IDisposable
         var kvmfs = new Launcher("kvmfs", "/repo/out/kvmfs", ["exec", "--"], "");
         Assert.Equal(["exec", "--", "/b/t", "-i", "4"], kvmfs.Command("/b/t", ["-i", "4"]));
         Assert.Equal(["exec", "--trace", "/l/t.trace", "--", "/b/t"], kvmfs.Command("/b/t", [], "/l/t.trace"));
+        Assert.Equal(["exec", "--socket", "/tmp/s.sock", "--", "/b/t"], kvmfs.Command("/b/t", [], null, "/tmp/s.sock"));
         var qemu = new Launcher("qemu", "/usr/bin/qemu-aarch64-static", ["-L", "/usr/aarch64-linux-gnu"], "");
         Assert.Equal(["-L", "/usr/aarch64-linux-gnu", "/b/t"], qemu.Command("/b/t", [], "/l/t.trace"));
     }

@@ -12,13 +12,23 @@ public sealed record Launcher(string Name, string Program, IReadOnlyList<string>
 {
     const string ArmSysroot = "/usr/aarch64-linux-gnu";
 
-    /// <summary>The arguments after <see cref="Program"/>. With a trace path (kvmfs only), every
-    /// ioctl of the test is decoded into that file by `kvmfs exec --trace`.</summary>
-    public IEnumerable<string> Command(string test, IEnumerable<string> args, string? tracePath = null)
+    /// <summary>
+    /// The arguments after <see cref="Program"/>. For kvmfs: with a socket path, `kvmfs exec`
+    /// starts its own daemon there (an unused path), so the test meets this build's daemon and
+    /// not one somebody else left running on the default socket; with a trace path, every ioctl
+    /// of the test is decoded into that file.
+    /// </summary>
+    public IEnumerable<string> Command(string test, IEnumerable<string> args, string? tracePath = null, string? socketPath = null)
     {
-        if (tracePath is not null && Name == "kvmfs")
-            return new[] { "exec", "--trace", tracePath, "--", test }.Concat(args);
-        return PrefixArgs.Append(test).Concat(args);
+        if (Name != "kvmfs")
+            return PrefixArgs.Append(test).Concat(args);
+        var command = new List<string> { "exec" };
+        if (socketPath is not null) command.AddRange(["--socket", socketPath]);
+        if (tracePath is not null) command.AddRange(["--trace", tracePath]);
+        command.Add("--");
+        command.Add(test);
+        command.AddRange(args);
+        return command;
     }
 
     public static Launcher Resolve(string mode, string kvmfsPath)

@@ -12,7 +12,11 @@ public sealed record TestResult(
     double Seconds,
     int? ExitCode,
     string Detail,
-    string Log);
+    string Log)
+{
+    /// <summary>The first warning kvmfs logged during the test, if any.</summary>
+    public string DaemonNote { get; init; } = "";
+}
 
 /// <summary>
 /// Turns a finished selftest (exit code, whether it hit its time limit, its merged
@@ -35,7 +39,8 @@ public static partial class Outcome
             case KsftPass:
                 // A pass can still carry sub-tests that skipped; say so, since a skip is not a pass.
                 var partial = SkipReason(lines);
-                return (Verdict.Pass, partial is null ? "" : Clip("some parts skipped: " + partial));
+                var skipped = lines.Count(l => TapSkip().IsMatch(l));
+                return (Verdict.Pass, partial is null ? "" : Clip($"{Math.Max(skipped, 1)} part(s) skipped, first: {partial}"));
             case KsftSkip:
                 return (Verdict.Skip, Clip(SkipReason(lines) ?? "exit 4 (KSFT_SKIP) without a reason"));
             default:
@@ -84,20 +89,30 @@ public static partial class Outcome
             var where = i + 1 < lines.Length ? lines[i + 1].Trim() : "";
             string? errno = null;
             string? message = null;
-            for (var j = i + 2; j < lines.Length; j++)
+            // The message is the first indented line after the stack trace. Other threads'
+            // assertion blocks, and lines of other programs (kvmfs's log, ld.so, the
+            // addr2line child), may be interleaved: only indented lines that are not a
+            // location, a pid line or a stack frame count.
+            for (var j = i + 2; j < lines.Length && message is null; j++)
             {
                 var l = lines[j];
-                if (l.Length == 0 || l.Contains("==== Test Assertion Failure ====", StringComparison.Ordinal))
+                if (l.Length == 0)
                     break;
                 var e = PidErrno().Match(l);
-                if (e.Success && errno is null) { errno = e.Groups["errno"].Value.Trim(); continue; }
-                if (StackLine().IsMatch(l) || l.Contains("(stack trace empty)", StringComparison.Ordinal) ||
-                    l.StartsWith("addr2line", StringComparison.Ordinal))
+                if (e.Success)
+                {
+                    errno ??= e.Groups["errno"].Value.Trim();
+                    continue;
+                }
+                if (!l.StartsWith("  ", StringComparison.Ordinal) || l.Trim().Length == 0 ||
+                    StackLine().IsMatch(l) || Location().IsMatch(l) ||
+                    l.Contains("(stack trace empty)", StringComparison.Ordinal) ||
+                    l.TrimStart().StartsWith("ERROR: ld.so:", StringComparison.Ordinal))
                     continue;
                 message = l.Trim();
-                break;
             }
-            var text = where;
+            // The assertion exits with 254; a signal means the launcher itself died.
+            var text = exitCode is int sig && sig > 128 && sig < 128 + 65 ? $"launcher killed by {SignalName(sig - 128)}; {where}" : where;
             if (!string.IsNullOrEmpty(message)) text += " -- " + message;
             if (errno is not null && !errno.StartsWith("0 ", StringComparison.Ordinal)) text += $" (errno={errno})";
             return text;
@@ -120,6 +135,30 @@ public static partial class Outcome
             return $"killed by {SignalName(code - 128)}" + Suffix(qemu ?? tail);
         }
         return $"exit {exitCode?.ToString() ?? "?"}" + Suffix(tail);
+    }
+
+    /// <summary>
+    /// The first warning or error that kvmfs itself logged into the test's output (Serilog's
+    /// "[hh:mm:ss.fff WRN] ..." lines from `kvmfs exec`): often the real reason behind a failed
+    /// assertion, e.g. a KVM_RUN that kvmfs cannot serve yet.
+    /// </summary>
+    public static string DaemonNote(string output)
+    {
+        var lines = output.Replace("\r", "").Split('\n');
+        // A crash of the .NET process (the in-process daemon of kvmfs exec) outranks warnings.
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("terminate called after", StringComparison.Ordinal) ||
+                line.StartsWith("Unhandled exception.", StringComparison.Ordinal))
+                return Clip("crash: " + line.Trim());
+        }
+        foreach (var line in lines)
+        {
+            var m = DaemonLogLine().Match(line);
+            if (m.Success)
+                return Clip(m.Groups["msg"].Value.Trim());
+        }
+        return "";
     }
 
     static string SignalName(int signal) => signal switch
@@ -150,6 +189,13 @@ public static partial class Outcome
 
     [GeneratedRegex(@"^\s*pid=\d+ tid=\d+ errno=(?<errno>.*)$")]
     private static partial Regex PidErrno();
+
+    // "  path/file.c:123: expression", the second line of an assertion block.
+    [GeneratedRegex(@"^\s+[\w./+-]+\.[ch]:\d+: ")]
+    private static partial Regex Location();
+
+    [GeneratedRegex(@"^\[\d\d:\d\d:\d\d(\.\d+)? (WRN|ERR|FTL)\] (?<msg>.*)$")]
+    private static partial Regex DaemonLogLine();
 
     // One frame of the addr2line trace, numbered by "cat -n".
     [GeneratedRegex(@"^\s*\d+\t")]

@@ -42,20 +42,22 @@ public sealed class Report(string title, string launcher, IReadOnlyList<TestResu
         sb.AppendLine();
         sb.AppendLine($"{when:yyyy-MM-dd HH:mm} UTC; launcher: {launcher}; run: {RunSeconds:0.0} s");
         sb.AppendLine();
-        sb.AppendLine("| test | result | seconds | first failing line / skip reason |");
-        sb.AppendLine("| --- | --- | ---: | --- |");
+        sb.AppendLine("| test | result | seconds | first failing line / skip reason | first kvmfs warning |");
+        sb.AppendLine("| --- | --- | ---: | --- | --- |");
         foreach (var r in results)
-            sb.AppendLine($"| {r.Test} | {Word(r.Verdict)} | {r.Seconds:0.00} | {r.Detail.Replace("|", "\\|")} |");
+            sb.AppendLine($"| {r.Test} | {Word(r.Verdict)} | {r.Seconds:0.00} | {Cell(r.Detail)} | {Cell(r.DaemonNote)} |");
         sb.AppendLine();
         sb.AppendLine(Totals);
         return sb.ToString();
     }
 
+    static string Cell(string s) => s.Replace("|", "\\|");
+
     public string Json(DateTimeOffset when)
     {
         var doc = new JsonReport(
             title, when, launcher, Math.Round(RunSeconds, 1),
-            results.Select(r => new JsonRow(r.Test, Word(r.Verdict), r.Seconds, r.ExitCode, r.Detail, r.Log, expectedPass.Contains(r.Test))).ToList(),
+            results.Select(r => new JsonRow(r.Test, Word(r.Verdict), r.Seconds, r.ExitCode, r.Detail, r.DaemonNote, r.Log, expectedPass.Contains(r.Test))).ToList(),
             new JsonTotals(Count(Verdict.Pass), Count(Verdict.Fail), Count(Verdict.Skip), Count(Verdict.Timeout), results.Count));
         return JsonSerializer.Serialize(doc, JsonOptions);
     }
@@ -70,6 +72,6 @@ public sealed class Report(string title, string launcher, IReadOnlyList<TestResu
     };
 
     sealed record JsonReport(string Title, DateTimeOffset Date, string Launcher, double RunSeconds, List<JsonRow> Tests, JsonTotals Totals);
-    sealed record JsonRow(string Test, string Result, double Seconds, int? ExitCode, string Detail, string Log, bool ExpectedPass);
+    sealed record JsonRow(string Test, string Result, double Seconds, int? ExitCode, string Detail, string KvmfsWarning, string Log, bool ExpectedPass);
     sealed record JsonTotals(int Pass, int Fail, int Skip, int Timeout, int Total);
 }

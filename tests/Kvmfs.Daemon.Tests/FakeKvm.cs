@@ -11,6 +11,8 @@ internal sealed class FakeKvm
 {
     public readonly List<string> Released = [];
     public readonly ManualResetEventSlim InRun = new();
+    private int _kicks;
+    public int Kicks => Volatile.Read(ref _kicks);
 
     public KvmObject System(VmOwner owner) => new FakeObject(this, "kvm", 0);
 
@@ -29,6 +31,7 @@ internal sealed class FakeKvm
                 case ("kvm", 0xAE00): return IoctlResult.Ok(12);
                 case ("kvm", 0xAE01): return IoctlResult.NewFd(new FakeObject(model, "vm", 0));
                 case ("vm", 0xAE41): return IoctlResult.NewFd(new FakeObject(model, "vcpu", _vcpus++));
+                case ("vcpu", 0x4004AE8B): return IoctlResult.Ok();   // KVM_SET_SIGNAL_MASK
                 case ("vcpu", 0xAE80):
                     model.InRun.Set();
                     _kick.Wait();
@@ -37,7 +40,11 @@ internal sealed class FakeKvm
             }
         }
 
-        public override void Kick() => _kick.Release();
+        public override void Kick()
+        {
+            Interlocked.Increment(ref model._kicks);
+            _kick.Release();
+        }
 
         public override void Release()
         {

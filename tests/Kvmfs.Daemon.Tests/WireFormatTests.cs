@@ -10,6 +10,7 @@ namespace Kvmfs.Daemon.Tests;
 /// constant; they must equal the C# ones, for the host build and for the aarch64 build (run under
 /// qemu-aarch64-static), so an x86-64 daemon and an arm64 shim read the same bytes.
 /// </summary>
+[Trait("Needs", "gcc, aarch64-linux-gnu-gcc, qemu-aarch64-static")]
 public class WireFormatTests
 {
     private static string Program()

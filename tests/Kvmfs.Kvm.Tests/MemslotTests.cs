@@ -92,4 +92,35 @@ public class MemslotTests
         Assert.Equal(0, Set(0, 0x80000000, 0x2000, _ram));
         Assert.Single(_u.Shared);
     }
+
+    [Fact]
+    public void AllUserSlots_AddedQuickly_AndFoundByAddress()
+    {
+        // set_memory_region_test adds KVM_CAP_NR_MEMSLOTS slots; that must stay cheap.
+        ulong big = _u.Alloc(32767ul * 4096);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (uint i = 0; i < 32767; i++)
+            Assert.Equal(0, Set(i, 0x100000000ul + i * 0x2000ul, 0x1000, big + i * 0x1000ul));
+        Assert.True(sw.Elapsed.TotalSeconds < 20, $"took {sw.Elapsed}");
+        Assert.Equal(-EINVAL, Set(32767, 0x200000000ul, 0x1000, _ram));
+        Assert.Equal(-EEXIST, Set(5, 0x100000000ul + 7 * 0x2000ul, 0x1000, big + 5 * 0x1000ul)); // moving slot 5 onto slot 7
+        Assert.Equal(1234, _vm.Memslots.Find(0x100000000ul + 1234 * 0x2000ul + 8)!.Slot);
+        Assert.Null(_vm.Memslots.Find(0x100000000ul + 1234 * 0x2000ul + 0x1000));
+    }
+
+    [Fact]
+    public void DirtyLog_OnlyForLoggingSlots_AndClearedOnRead()
+    {
+        Assert.Equal(0, Set(0, 0x80000000, 0x10000, _ram));
+        ulong bitmap = _u.Alloc(64);
+        Assert.Equal(-ENOENT, With(_vm, _u, KVM_GET_DIRTY_LOG, new KvmDirtyLog { slot = 0, dirty_bitmap = bitmap }));
+        Assert.Equal(-EINVAL, With(_vm, _u, KVM_GET_DIRTY_LOG, new KvmDirtyLog { slot = 40000, dirty_bitmap = bitmap }));
+        Assert.Equal(0, Set(0, 0x80000000, 0x10000, _ram, KvmMem.KVM_MEM_LOG_DIRTY_PAGES));
+        _vm.Memslots.Find(0x80003004)!.MarkDirty(0x80003004);
+        Assert.Equal(0, With(_vm, _u, KVM_GET_DIRTY_LOG, new KvmDirtyLog { slot = 0, dirty_bitmap = bitmap }));
+        Assert.Equal(1ul << 3, _u.U64At(bitmap));
+        Assert.Equal(0, With(_vm, _u, KVM_GET_DIRTY_LOG, new KvmDirtyLog { slot = 0, dirty_bitmap = bitmap }));
+        Assert.Equal(0ul, _u.U64At(bitmap));
+        Assert.Equal(-EFAULT, With(_vm, _u, KVM_GET_DIRTY_LOG, new KvmDirtyLog { slot = 0, dirty_bitmap = 8 }));
+    }
 }

@@ -57,7 +57,7 @@ public class OneRegTests
     {
         ulong pfr0 = Sys(3, 0, 0, 4, 0);
         Assert.Equal(0, GetReg(_v, _u, pfr0, out var v));
-        Assert.Equal(0ul, v >> 24 & 0xf); // no GICv3 in this VM
+        Assert.Equal(1ul, v >> 24 & 0xf); // GIC system registers: a host-wide property in 6.1, even without a vGIC
         Assert.Equal(1ul, v & 0xf);       // EL0 AArch64
         Assert.Equal(0, SetReg(_v, _u, pfr0, v));
         Assert.Equal(-EINVAL, SetReg(_v, _u, pfr0, v ^ 0x10));
@@ -73,6 +73,28 @@ public class OneRegTests
         Assert.Equal(0, SetReg(_v, _u, Sys(3, 0, 0, 2, 0), 0x1234));
         Assert.Equal(0, GetReg(_v, _u, Sys(3, 0, 0, 2, 0), out var v));
         Assert.Equal(0ul, v);
+    }
+
+    [Fact]
+    public void Aa32IdRegs_AsAarch32IdRegsSelftest()
+    {
+        const ulong bad = 0xdeadbeefdeadbeef;
+        var rawWi = new List<(int Crm, int Op2)>();
+        for (int op2 = 0; op2 < 8; op2++) if (op2 != 3) rawWi.Add((1, op2));
+        for (int op2 = 0; op2 < 8; op2++) rawWi.Add((2, op2));
+        foreach (var op2 in new[] { 0, 1, 2, 4, 6 }) rawWi.Add((3, op2));
+        foreach (var (crm, op2) in rawWi)
+        {
+            Assert.Equal(0, SetReg(_v, _u, Sys(3, 0, 0, crm, op2), bad));
+            Assert.Equal(0, GetReg(_v, _u, Sys(3, 0, 0, crm, op2), out var v));
+            Assert.Equal(0ul, v);
+        }
+        foreach (var (crm, op2) in new[] { (1, 3), (3, 3), (3, 5), (3, 7) }) // ID_AFR0, unallocated, ID_DFR1, unallocated
+        {
+            Assert.Equal(-EINVAL, SetReg(_v, _u, Sys(3, 0, 0, crm, op2), bad));
+            Assert.Equal(0, GetReg(_v, _u, Sys(3, 0, 0, crm, op2), out var v));
+            Assert.Equal(0ul, v);
+        }
     }
 
     [Fact]

@@ -72,6 +72,14 @@ public class VmTests
     [Fact] public void CheckExtension_OnVm_MsiDevidZero() { var vm = NewVm(_u); Assert.Equal(0, Io(vm, _u, KVM_CHECK_EXTENSION, KvmCaps.KVM_CAP_MSI_DEVID)); vm.Release(); }
     [Fact] public void UnknownIoctl_Einval() { var vm = NewVm(_u); Assert.Equal(-EINVAL, Io(vm, _u, KVM_RUN)); vm.Release(); }
     [Fact] public void EnableCap_Einval() { var vm = NewVm(_u); Assert.Equal(-EINVAL, With(vm, _u, KVM_ENABLE_CAP, new KvmEnableCap { cap = KvmCaps.KVM_CAP_ARM_NISV_TO_USER })); vm.Release(); }
+    [Fact] public void MsiDevid_OneWithIts()
+    {
+        var vm = NewVm(_u);
+        Call(vm, _u, KVM_CREATE_DEVICE, 0, Bytes(new KvmCreateDevice { type = KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3 }));
+        Call(vm, _u, KVM_CREATE_DEVICE, 0, Bytes(new KvmCreateDevice { type = KvmDevType.KVM_DEV_TYPE_ARM_VGIC_ITS }));
+        Assert.Equal(1, Io(vm, _u, KVM_CHECK_EXTENSION, KvmCaps.KVM_CAP_MSI_DEVID));
+    }
+
     [Fact] public void SignalMsi_WithoutIts_Enodev() { var vm = NewVm(_u); Assert.Equal(-ENODEV, With(vm, _u, KVM_SIGNAL_MSI, new KvmMsi { data = 1 })); vm.Release(); }
     [Fact] public void SignalMsi_BadFlags_Einval() { var vm = NewVm(_u); Assert.Equal(-EINVAL, With(vm, _u, KVM_SIGNAL_MSI, new KvmMsi { flags = 2 })); vm.Release(); }
 

@@ -158,12 +158,12 @@ public static class K
 
     public const ulong Arm64 = 0x6000000000000000, U32 = 0x0020000000000000, U64 = 0x0030000000000000, U128 = 0x0040000000000000;
     public const ulong Core = 0x0010ul << 16;
-    public static ulong CoreId(int byteOffset, ulong size = U64) => Arm64 | size | Core | (ulong)(byteOffset / 4);
+    public static ulong CoreId(int byteOffset, ulong size = U64) => Arm64 | size | Core | (ulong)(uint)(byteOffset / 4);
     public static ulong Sys(int op0, int op1, int crn, int crm, int op2) =>
-        Arm64 | U64 | (0x13ul << 16) | ((ulong)op0 << 14) | ((ulong)op1 << 11) | ((ulong)crn << 7) | ((ulong)crm << 3) | (ulong)op2;
-    public static ulong Fw(int r) => Arm64 | U64 | (0x14ul << 16) | (ulong)r;
-    public static ulong FwBmap(int r) => Arm64 | U64 | (0x16ul << 16) | (ulong)r;
+        Arm64 | U64 | (0x13ul << 16) | ((ulong)(uint)op0 << 14) | ((ulong)(uint)op1 << 11) | ((ulong)(uint)crn << 7) | ((ulong)(uint)crm << 3) | (ulong)(uint)op2;
+    public static ulong Fw(int r) => Arm64 | U64 | (0x14ul << 16) | (ulong)(uint)r;
+    public static ulong FwBmap(int r) => Arm64 | U64 | (0x16ul << 16) | (ulong)(uint)r;
 
-    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7, ENOEXEC = 8, EBADF = 9, EFAULT = 14,
+    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EIO = 5, ENXIO = 6, E2BIG = 7, ENOEXEC = 8, EBADF = 9, EFAULT = 14,
         EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22, ENOTTY = 25;
 }

@@ -41,7 +41,7 @@ public class VgicTests
     }
 
     [Fact] public void CreateDevice_Test_CreatesNothing() { Assert.Equal(0, Create(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3, KvmDevType.KVM_CREATE_DEVICE_TEST).Result.Value); Assert.Null(_vm.Vgic); }
-    [Fact] public void CreateDevice_Its_Enodev() => Assert.Equal(-ENODEV, Create(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_ITS).Result.Value);
+    [Fact] public void CreateDevice_PvTime_Enodev() => Assert.Equal(-ENODEV, Create(KvmDevType.KVM_DEV_TYPE_ARM_PV_TIME).Result.Value);
     [Fact] public void CreateDevice_Unknown_Enodev() => Assert.Equal(-ENODEV, Create(77).Result.Value);
 
     [Fact]
@@ -119,8 +119,9 @@ public class VgicTests
         Assert.Equal(-EBUSY, Call(_vm, _u, KVM_CREATE_VCPU, 1).Result.Value);
         Assert.Equal(0, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 4));
         Assert.Equal(7u, _u.U32At(_buf) & 0x1f); // 256 interrupts by default: ITLinesNumber 7
-        // ID_AA64PFR0_EL1.GIC reports the system register interface once a GICv3 exists.
+        // ID_AA64PFR0_EL1 does not depend on the VM's vGIC (QEMU copies it from a scratch VM without one).
         Assert.Equal(0, GetReg(v, _u, Sys(3, 0, 0, 4, 0), out var pfr0));
+        Assert.Equal(0, SetReg(v, _u, Sys(3, 0, 0, 4, 0), pfr0));
         Assert.Equal(1ul, pfr0 >> 24 & 0xf);
     }
 
@@ -158,7 +159,7 @@ public class VgicTests
         Assert.Equal(0, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, cpu1 | 0xC));
         Assert.Equal(1u, _u.U32At(_buf)); // GICR_TYPER upper half: Aff0 = 1
         Assert.Equal(0, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, cpu1 | 0x8));
-        Assert.Equal((1u << 8) | (1u << 4), _u.U32At(_buf)); // processor number 1, Last
+        Assert.Equal(1u << 8, _u.U32At(_buf)); // processor number 1; no redistributor region yet, so not Last
         Assert.Equal(-EINVAL, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, (5ul << 32) | 0x8)); // no such MPIDR
         Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, 0x10100, 0xffff, true)); // ISENABLER0 SGIs
         Assert.True(v.Gic.Private[3].Enabled);
@@ -264,5 +265,151 @@ public class VgicTests
         release.Set();
         t.Join();
         Assert.Equal(0, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0));
+    }
+
+    private static ulong RegionAttr(ulong count, ulong baseAddr, ulong flags, ulong index) => (count << 52) | baseAddr | (flags << 12) | index;
+    private uint Typer(VgicDevice d, int vcpuId)
+    {
+        Assert.Equal(0, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, ((ulong)vcpuId << 32) | 0x8));
+        return _u.U32At(_buf);
+    }
+
+    [Fact]
+    public void V3_TyperAccesses_AsSelftest()
+    {
+        NewVcpu(_vm, _u, 0);
+        var d = NewGic(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3);
+        NewVcpu(_vm, _u, 3);
+        Assert.Equal(-EINVAL, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, (1ul << 32) | 0x8));
+        NewVcpu(_vm, _u, 1);
+        Assert.Equal(-EBUSY, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, (1ul << 32) | 0x8));
+        NewVcpu(_vm, _u, 2);
+        Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT);
+        for (int i = 0; i < 4; i++) Assert.Equal((uint)i * 0x100, Typer(d, i));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(2, 0x200000, 0, 0)));
+        Assert.Equal(0x0u, Typer(d, 0));
+        Assert.Equal(0x310u, Typer(d, 3));
+        Assert.Equal(-EINVAL, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(10, 0x100000, 0, 1)));
+        Assert.Equal(0x100u, Typer(d, 1));
+        Assert.Equal(0x200u, Typer(d, 2));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(10, 0x20000, 0, 1)));
+        Assert.Equal(0x100u, Typer(d, 1));
+        Assert.Equal(0x210u, Typer(d, 2));
+    }
+
+    [Fact]
+    public void V3_LastBit_RedistRegions_AsSelftest()
+    {
+        foreach (var id in new[] { 0, 3, 5, 4, 1, 2 }) NewVcpu(_vm, _u, id);
+        var d = NewGic(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3);
+        Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT);
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(2, 0x100000, 0, 0)));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(2, 0x240000, 0, 1)));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(2, 0x200000, 0, 2)));
+        Assert.Equal(new uint[] { 0x000, 0x100, 0x200, 0x310, 0x410, 0x500 }, new[] { 0, 1, 2, 3, 4, 5 }.Select(i => Typer(d, i)).ToArray());
+    }
+
+    [Fact]
+    public void V3_LastBit_SingleRegion_AsSelftest()
+    {
+        foreach (var id in new[] { 0, 3, 5, 4, 1, 2 }) NewVcpu(_vm, _u, id);
+        var d = NewGic(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3);
+        Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT);
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, 0x10000));
+        Assert.Equal(new uint[] { 0x000, 0x100, 0x210, 0x300, 0x400, 0x500 }, new[] { 0, 1, 2, 3, 4, 5 }.Select(i => Typer(d, i)).ToArray());
+    }
+
+    [Fact]
+    public void V3_Run_DistRedistOverlap_Einval_BeforeInitCheck()
+    {
+        var vcpus = Enumerable.Range(0, 4).Select(i => InitVcpu(_vm, _u, i)).ToArray();
+        var d = NewGic(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3);
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, 0));
+        Assert.Equal(-EEXIST, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, 0xE0000));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, 0x10000));
+        Assert.Equal(-EINVAL, Io(vcpus[3], _u, KVM_RUN));
+    }
+
+    [Fact]
+    public void V3_Run_NotEnoughRedistributors_Enxio()
+    {
+        var vcpus = Enumerable.Range(0, 4).Select(i => InitVcpu(_vm, _u, i)).ToArray();
+        var d = NewGic(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3);
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(2, 0x100000, 0, 0)));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, 0x0));
+        Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT);
+        Assert.Equal(-ENXIO, Io(vcpus[3], _u, KVM_RUN));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(2, 0x280000, 0, 1)));
+        Assert.Equal(0, Io(vcpus[3], _u, KVM_RUN));
+    }
+
+    private VgicItsDevice NewIts()
+    {
+        NewGic(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3);
+        var (r, _) = Create(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_ITS);
+        Assert.Equal(0, r.Value);
+        Assert.Equal(KvmCreateDevice.FdOffset, r.NewFdOffset);
+        return Assert.IsType<VgicItsDevice>(r.NewObject);
+    }
+
+    [Fact]
+    public void Its_Address_Rules()
+    {
+        var its = NewIts();
+        Assert.Equal(-EINVAL, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, 0x401000));
+        Assert.Equal(-E2BIG, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, 1ul << 40));
+        Assert.Equal(-E2BIG, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, (1ul << 40) - 0x10000));
+        Assert.Equal(0, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, 0x400000));
+        Assert.Equal(-EEXIST, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, 0x300000));
+        Assert.Equal(-ENXIO, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, 0x300000));
+    }
+
+    [Fact]
+    public void Its_Registers_ResetAndProbes_AsQemuUsesThem()
+    {
+        var its = NewIts();
+        Assert.Equal(0, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT));
+        Assert.Equal(0, Attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0));
+        Assert.Equal(-ENXIO, Attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0)); // no base yet
+        Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, 0x8080000);
+        Assert.Equal(0, Attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_CTRL_RESET));
+        Assert.Equal(0, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_CTRL_RESET));
+        Assert.Equal(0, Attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x8));
+        Assert.Equal(VgicItsDevice.Typer, _u.U64At(_buf));
+        Assert.Equal(0, Attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x100));
+        Assert.Equal(0x3907000000000600ul, _u.U64At(_buf)); // device table: RaWb, inner shareable, 64K pages, 8-byte entries
+        Assert.Equal(-EINVAL, Attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x84));
+        Assert.Equal(-ENXIO, Attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x200));
+        Assert.Equal(-EINVAL, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x4, 1ul << 12));
+        // Enabling needs valid tables and command queue; without them the write is ignored.
+        Assert.Equal(0, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x0, 1));
+        Assert.False(its.Enabled);
+        Assert.Equal(0, Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES));
+    }
+
+    [Fact]
+    public void Its_AdvertisesLpis_InGicdAndGicrTyper()
+    {
+        NewVcpu(_vm, _u, 0);
+        var its = NewIts();
+        var gic = Assert.IsAssignableFrom<VgicDevice>(_vm.Devices[0]);
+        Attr(gic, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT);
+        Assert.Equal(0, Attr(gic, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 4));
+        Assert.Equal((15u << 19) | (1u << 17) | 7, _u.U32At(_buf));
+        Assert.Equal(1u, Typer(gic, 0) & 1); // PLPIS
+        Assert.Equal(0, Attr(gic, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, 0x0, 1, true));
+        Assert.Equal(0, Attr(gic, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, 0x0));
+        Assert.Equal(1u, _u.U32At(_buf));
+    }
+
+    [Fact]
+    public void SignalMsi_ThroughIts()
+    {
+        var its = NewIts();
+        Attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, 0x8080000);
+        var msi = new KvmMsi { address_lo = 0x8080000 + 0x10040, data = 5, flags = KvmIrqRoutingType.KVM_MSI_VALID_DEVID, devid = 8 };
+        Assert.Equal(-EBUSY, With(_vm, _u, KVM_SIGNAL_MSI, msi)); // ITS disabled
+        Assert.Equal(-EINVAL, With(_vm, _u, KVM_SIGNAL_MSI, msi with { flags = 0 }));
+        Assert.Equal(-EINVAL, With(_vm, _u, KVM_SIGNAL_MSI, msi with { address_lo = 0x1000 }));
     }
 }

@@ -179,6 +179,9 @@ public class TraceFormatterTests
         var back = dev with { fd = 9 };
         Assert.Equal("KVM_CREATE_DEVICE(vm 1, {type=KVM_DEV_TYPE_ARM_VGIC_V3, flags=0}) = 0 -> {fd=9}",
             TraceFormatter.FormatCall(Ev("vm", 1, KvmIoctls.KVM_CREATE_DEVICE, 0, B(dev), B(back))));
+        var probe = new KvmCreateDevice { type = KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V2, fd = uint.MaxValue, flags = KvmDevType.KVM_CREATE_DEVICE_TEST };
+        Assert.Equal("KVM_CREATE_DEVICE(vm 1, {type=KVM_DEV_TYPE_ARM_VGIC_V2, flags=KVM_CREATE_DEVICE_TEST}) = 0",
+            TraceFormatter.FormatCall(Ev("vm", 1, KvmIoctls.KVM_CREATE_DEVICE, 0, B(probe), B(probe))));
         var test = new KvmCreateDevice { type = 99, flags = KvmDevType.KVM_CREATE_DEVICE_TEST };
         Assert.Equal("KVM_CREATE_DEVICE(vm 1, {type=99, flags=KVM_CREATE_DEVICE_TEST}) = -1 ENODEV (No such device)",
             TraceFormatter.FormatCall(Ev("vm", 1, KvmIoctls.KVM_CREATE_DEVICE, 0, B(test), result: -19)));

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Kvmfs.Protocol.Uapi;
-using static Kvmfs.Kvm.PendingUapi;
+using static Kvmfs.Protocol.Uapi.KvmReg;
 
 namespace Kvmfs.Kvm.OneReg;
 
@@ -71,7 +71,7 @@ public sealed class CoreRegisters
     public static int Locate(ulong id, out int byteOffset, out int size)
     {
         ulong off = id & ~(KVM_REG_ARCH_MASK | KVM_REG_SIZE_MASK | KVM_REG_ARM_CORE);
-        size = RegSize(id);
+        size = OneRegId.SizeBytes(id);
         byteOffset = 0;
         if (off >= Words || off + (ulong)(size / 4) >= Words) return -Errno.ENOENT;
         if (SizeAt(off) != size) return -Errno.EINVAL;

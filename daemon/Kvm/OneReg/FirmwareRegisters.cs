@@ -1,5 +1,5 @@
 using Kvmfs.Protocol.Uapi;
-using static Kvmfs.Kvm.PendingUapi;
+using static Kvmfs.Protocol.Uapi.KvmReg;
 
 namespace Kvmfs.Kvm.OneReg;
 

@@ -19,8 +19,12 @@ public static class IdRegisters
     /// <summary>CCSIDR_EL1 per CSSELR value 0 (L1D), 1 (L1I), 2 (L2): the cache geometry of an A57.</summary>
     public static readonly ulong[] Ccsidr = [0x701FE00A, 0x201FE012, 0x70FFE07A];
 
-    /// <summary>ID_AA64PFR0_EL1: EL0-EL2 AArch64 only, no EL3, FP and AdvSIMD, CSV2 = CSV3 = 1 (not affected).</summary>
-    public const ulong Aa64Pfr0 = 0x1100_0000_0000_0111;
+    /// <summary>
+    /// ID_AA64PFR0_EL1: EL0-EL2 AArch64 only, no EL3, FP and AdvSIMD, GIC system registers (the
+    /// "host" has a GICv3: KVM 6.1 reports GIC = 1 for every VM then, whatever its vGIC model),
+    /// CSV2 = CSV3 = 1 (not affected by Spectre v2 / Meltdown).
+    /// </summary>
+    public const ulong Aa64Pfr0 = 0x1100_0000_0100_0111;
     public const int Pfr0GicShift = 24, Pfr0Csv2Shift = 56, Pfr0Csv3Shift = 60;
     /// <summary>ID_AA64DFR0_EL1: ARMv8.0 debug, 6 breakpoints, 4 watchpoints, 2 context comparators, no PMU (KVM hides it without the feature).</summary>
     public const ulong Aa64Dfr0 = 0x0000_0000_1030_5006;

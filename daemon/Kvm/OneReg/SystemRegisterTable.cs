@@ -1,4 +1,5 @@
-using static Kvmfs.Kvm.PendingUapi;
+using Kvmfs.Protocol.Uapi;
+using static Kvmfs.Protocol.Uapi.KvmReg;
 
 namespace Kvmfs.Kvm.OneReg;
 
@@ -18,7 +19,7 @@ public enum SysRegKind
 /// <summary>One row of the table: encoding, name, behaviour, reset value, writable bits.</summary>
 public sealed record SysRegDesc(string Name, int Op0, int Op1, int CRn, int CRm, int Op2, SysRegKind Kind, ulong Reset = 0, ulong WritableMask = ~0ul)
 {
-    public ulong Id { get; } = SysReg(Op0, Op1, CRn, CRm, Op2);
+    public ulong Id { get; } = OneRegId.SysReg(Op0, Op1, CRn, CRm, Op2);
 }
 
 /// <summary>
@@ -126,9 +127,21 @@ public static class SystemRegisterTable
     }
 
     public static SysRegDesc? Find(ulong id) => ById.GetValueOrDefault(id);
+
+    private static readonly Dictionary<ulong, int> SlotById = BuildSlots();
+
+    private static Dictionary<ulong, int> BuildSlots()
+    {
+        var d = new Dictionary<ulong, int>();
+        for (int i = 0; i < Table.Length; i++) d[Table[i].Id] = i;
+        return d;
+    }
+
+    /// <summary>Where a table register's value lives in <c>Vcpu.SysRegValues</c> (its row number).</summary>
+    public static int Slot(ulong id) => SlotById[id];
     public static SysRegDesc? Find(string name) => Array.Find(Table, r => r.Name == name) ?? Array.Find(Invariants, r => r.Name == name);
 
-    public static readonly ulong MpidrId = SysReg(3, 0, 0, 0, 5);
+    public static readonly ulong MpidrId = OneRegId.SysReg(3, 0, 0, 0, 5);
 
     /// <summary>CCSIDR demux ids for the caches CLIDR_EL1 describes (write_demux_regids).</summary>
     public static IEnumerable<ulong> DemuxIds()

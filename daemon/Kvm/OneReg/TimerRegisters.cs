@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using static Kvmfs.Kvm.PendingUapi;
+using static Kvmfs.Protocol.Uapi.KvmReg;
 
 namespace Kvmfs.Kvm.OneReg;
 

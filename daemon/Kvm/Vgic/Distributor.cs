@@ -66,14 +66,15 @@ public sealed class VgicCpu
     // GICv2 CPU interface (GICC_*) as user space sees it.
     public uint GiccCtlr;
     public uint GiccPmr;
-    public uint GiccBpr = 2;
-    public uint GiccAbpr = 3;
+    // KVM resets the virtual CPU interface control (VMCR) to zero.
+    public uint GiccBpr;
+    public uint GiccAbpr;
     public uint GiccApr0;
 
     // GICv3 CPU interface (ICC_*_EL1) as KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS sees it.
     public ulong IccPmr;
-    public ulong IccBpr0 = 2;
-    public ulong IccBpr1 = 3;
+    public ulong IccBpr0;
+    public ulong IccBpr1;
     public bool IccCbpr;
     public bool IccEoiMode;
     public bool IccIgrpen0;
@@ -81,7 +82,12 @@ public sealed class VgicCpu
     public ulong[] IccAp0r { get; } = new ulong[4];
     public ulong[] IccAp1r { get; } = new ulong[4];
 
-    // GICv3 redistributor.
+    // GICv3 redistributor: where this vCPU's frames are (null: no region has one for it yet).
+    public RedistRegion? RdRegion;
+    public int RdIndex;
+    public ulong RdBase => RdRegion is null ? VgicState.AddrUndef : RdRegion.Base + (ulong)RdIndex * Protocol.Uapi.KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
+    /// <summary>GICR_CTLR.EnableLPIs (only with a vITS).</summary>
+    public bool LpisEnabled;
     public ulong PropBaser;
     public ulong PendBaser;
 }

@@ -60,17 +60,17 @@ public abstract class VgicDevice : KvmFile
                     return CopyU64ToUser(call, attr.addr, Gic.RedistRegions.Count == 0 ? VgicState.AddrUndef : Gic.RedistRegions[0].Base);
                 case KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION when Gic.IsV3:
                 {
-                    int index = (int)(addr & PendingUapi.KVM_VGIC_V3_RDIST_INDEX_MASK);
+                    int index = (int)(addr & KvmVgic.KVM_VGIC_V3_RDIST_INDEX_MASK);
                     if (write)
                     {
-                        uint count = (uint)(addr >> PendingUapi.KVM_VGIC_V3_RDIST_COUNT_SHIFT);
-                        ulong flags = (addr & PendingUapi.KVM_VGIC_V3_RDIST_FLAGS_MASK) >> 12;
+                        uint count = (uint)(addr >> KvmVgic.KVM_VGIC_V3_RDIST_COUNT_SHIFT);
+                        ulong flags = (addr & KvmVgic.KVM_VGIC_V3_RDIST_FLAGS_MASK) >> 12;
                         if (count == 0 || flags != 0) return -Errno.EINVAL;
-                        return Gic.AddRedistRegion(index, addr & PendingUapi.KVM_VGIC_V3_RDIST_BASE_MASK, count);
+                        return Gic.AddRedistRegion(index, addr & KvmVgic.KVM_VGIC_V3_RDIST_BASE_MASK, count);
                     }
                     var region = Gic.RedistRegions.Find(r => r.Index == index);
                     if (region is null) return -Errno.ENOENT;
-                    return CopyU64ToUser(call, attr.addr, (ulong)(uint)index | region.Base | ((ulong)region.Count << PendingUapi.KVM_VGIC_V3_RDIST_COUNT_SHIFT));
+                    return CopyU64ToUser(call, attr.addr, (ulong)(uint)index | region.Base | ((ulong)region.Count << KvmVgic.KVM_VGIC_V3_RDIST_COUNT_SHIFT));
                 }
                 default:
                     return -Errno.ENXIO;

@@ -5,7 +5,7 @@ public enum GicReg
 {
     RazWi, Ctlr, Typer, Iidr, Group, SetEnable, ClearEnable, SetPending, ClearPending,
     SetActive, ClearActive, Priority, Targets, Config, Router, IdRegs, ClearPendingSgi, SetPendingSgi,
-    RdTyper, PropBaser, PendBaser,
+    RdCtlr, RdTyper, PropBaser, PendBaser,
     CpuCtlr, CpuPmr, CpuBpr, CpuAbpr, CpuApr, CpuIidr,
 }
 
@@ -62,7 +62,7 @@ public static class VgicRegisters
     /// <summary>GICv3 redistributor: RD_base frame then SGI_base frame.</summary>
     public static readonly GicRegion[] V3Redist =
     [
-        new(0x0000, 4, 0, GicReg.RazWi), // GICR_CTLR: no LPIs
+        new(0x0000, 4, 0, GicReg.RdCtlr),
         new(0x0004, 4, 0, GicReg.Iidr), new(0x0008, 8, 0, GicReg.RdTyper),
         new(0x0010, 4, 0, GicReg.RazWi), new(0x0014, 4, 0, GicReg.RazWi), // STATUSR, WAKER
         new(0x0070, 8, 0, GicReg.PropBaser), new(0x0078, 8, 0, GicReg.PendBaser),
@@ -187,8 +187,8 @@ public static class VgicRegisters
                     case 0x0: // GICD_CTLR: EnableGrp1A, ARE_NS and DS always set
                         if (write) dist.Enabled = (value & 2) != 0; else value = (dist.Enabled ? 2u : 0u) | 0x10 | 0x40;
                         return 0;
-                    case 0x4: // GICD_TYPER: ITLinesNumber, IDbits = 9 (no LPIs)
-                        if (!write) value = (uint)(dist.NrIrqs / 32 - 1) | (9u << 19);
+                    case 0x4: // GICD_TYPER: ITLinesNumber; IDbits 9 without LPIs, 15 and LPIS with a vITS
+                        if (!write) value = (uint)(dist.NrIrqs / 32 - 1) | (gic.HasIts ? (15u << 19) | (1u << 17) : 9u << 19);
                         return 0;
                     case 0x8: return AccessIidr(dist, write, ref value, 2, 3);
                     default: if (!write) value = 0; return 0; // TYPER2
@@ -205,12 +205,18 @@ public static class VgicRegisters
                 return ReadOnly(write, ref value, regOff == 0x18 ? 0x3bu : 0u); // PIDR2: GICv3 architecture
             case GicReg.RdTyper:
             {
-                ulong typer = ((ulong)(c.Vcpu.Mpidr & 0xffffff) << 32) | ((ulong)c.Vcpu.Index << 8)
-                              | (gic.IsLastRedistributor(c.Vcpu) ? 1ul << 4 : 0);
+                ulong typer = ((ulong)(c.Vcpu.Mpidr & 0xffffff) << 32) | ((ulong)(c.Vcpu.VcpuId & 0xffff) << 8)
+                              | (gic.IsLastRedistributor(c.Vcpu) ? 1ul << 4 : 0) | (gic.HasIts ? 1ul : 0);
                 return ReadOnly(write, ref value, regOff == 0 ? (uint)typer : (uint)(typer >> 32));
             }
-            case GicReg.PropBaser: return Access64(ref cpu.PropBaser, regOff, write, ref value);
-            case GicReg.PendBaser: return Access64(ref cpu.PendBaser, regOff, write, ref value);
+            case GicReg.RdCtlr:
+                // EnableLPIs exists only with a vITS; the RWP/UWP bits never read as busy.
+                if (!write) { value = cpu.LpisEnabled ? 1u : 0u; return 0; }
+                if (gic.HasIts) cpu.LpisEnabled = (value & 1) != 0;
+                return 0;
+            // The LPI tables cannot move while LPIs are enabled.
+            case GicReg.PropBaser: return cpu.LpisEnabled && write ? 0 : Access64(ref cpu.PropBaser, regOff, write, ref value);
+            case GicReg.PendBaser: return cpu.LpisEnabled && write ? 0 : Access64(ref cpu.PendBaser, regOff, write, ref value);
             case GicReg.ClearPendingSgi:
             case GicReg.SetPendingSgi:
             {

@@ -2,8 +2,18 @@ using Kvmfs.Protocol.Uapi;
 
 namespace Kvmfs.Kvm.Vgic;
 
-/// <summary>A GICv3 redistributor region: index, base, and how many redistributors it holds (0: the legacy unbounded one).</summary>
-public sealed record RedistRegion(int Index, ulong Base, uint Count);
+/// <summary>
+/// A GICv3 redistributor region: index, base, how many redistributors it holds (0: the legacy
+/// single region, sized by the vCPU count), and how many are handed out to vCPUs so far.
+/// </summary>
+public sealed class RedistRegion(int index, ulong baseAddr, uint count)
+{
+    public int Index { get; } = index;
+    public ulong Base { get; } = baseAddr;
+    public uint Count { get; } = count;
+    public int FreeIndex { get; internal set; }
+    public bool Full => Count != 0 && FreeIndex >= Count;
+}
 
 /// <summary>
 /// The in-kernel irqchip of one VM (struct vgic_dist's configuration): which GIC model, where
@@ -25,6 +35,8 @@ public sealed class VgicState(Vm vm, uint model)
     public bool Initialized => Distributor is not null;
     public Distributor? Distributor { get; private set; }
     public int VcpuCount => Vm.VcpuCount;
+    /// <summary>A vITS exists: LPIs are supported (GICD_TYPER.LPIS, GICR_TYPER.PLPIS).</summary>
+    public bool HasIts => Vm.Its.Count != 0;
 
     /// <summary>vgic_init: freezes the interrupt count and gives private interrupts their model defaults.</summary>
     public int Init()
@@ -57,10 +69,20 @@ public sealed class VgicState(Vm vm, uint model)
         return 0;
     }
 
-    /// <summary>vgic_v3_set_redist_base: adds a redistributor region (count 0: the legacy single region).</summary>
+    /// <summary>vgic_v3_rd_region_size: a legacy region holds one redistributor per vCPU.</summary>
+    public ulong RegionSize(RedistRegion r) => (r.Count != 0 ? r.Count : (ulong)VcpuCount) * KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
+
+    private bool RedistOverlap(ulong baseAddr, ulong size)
+    {
+        foreach (var r in RedistRegions)
+            if (baseAddr + size > r.Base && baseAddr < r.Base + RegionSize(r)) return true;
+        return false;
+    }
+
+    /// <summary>vgic_v3_set_redist_base: adds a redistributor region (count 0: the legacy single region), then hands redistributors to the vCPUs.</summary>
     public int AddRedistRegion(int index, ulong baseAddr, uint count)
     {
-        ulong size = count * KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
+        ulong size = (count != 0 ? count : (ulong)VcpuCount) * KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
         if (baseAddr + size < baseAddr) return -Errno.EINVAL;
         if (RedistRegions.Count == 0)
         {
@@ -73,30 +95,60 @@ public sealed class VgicState(Vm vm, uint model)
             if (count == 0) return -Errno.EEXIST;
             if (index != last.Index + 1) return -Errno.EINVAL;
         }
-        if (count == 0 && DistBase != AddrUndef && baseAddr < DistBase + KvmVgic.KVM_VGIC_V3_DIST_SIZE && DistBase < baseAddr + KvmVgic.KVM_VGIC_V3_REDIST_SIZE)
+        if (count == 0 && DistBase != AddrUndef && baseAddr < DistBase + KvmVgic.KVM_VGIC_V3_DIST_SIZE && DistBase < baseAddr + size)
             return -Errno.EINVAL;
-        foreach (var r in RedistRegions)
-        {
-            ulong rsize = r.Count == 0 ? ulong.MaxValue - r.Base : r.Count * KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
-            if (size != 0 && baseAddr < r.Base + rsize && r.Base < baseAddr + size) return -Errno.EINVAL;
-        }
+        if (RedistOverlap(baseAddr, size)) return -Errno.EINVAL;
         int ret = CheckIoRange(AddrUndef, baseAddr, 0x10000, size);
         if (ret < 0) return ret;
         RedistRegions.Add(new RedistRegion(index, baseAddr, count));
+        foreach (var v in Vm.VcpuSnapshot)
+        {
+            ret = RegisterRedistributor(v);
+            if (ret < 0) return ret;
+        }
         return 0;
     }
 
-    /// <summary>GICR_TYPER.Last: the vCPU's redistributor is the last of its region (or of all vCPUs).</summary>
+    /// <summary>vgic_register_redist_iodev: gives the vCPU the next free redistributor, if any region has one.</summary>
+    public int RegisterRedistributor(Vcpu vcpu)
+    {
+        var cpu = vcpu.Gic;
+        if (cpu.RdRegion is not null) return 0;
+        var region = RedistRegions.Find(r => !r.Full);
+        if (region is null) return 0; // placed later, when a region arrives
+        if (!CheckBase()) return -Errno.EINVAL;
+        cpu.RdRegion = region;
+        cpu.RdIndex = region.FreeIndex++;
+        return 0;
+    }
+
+    /// <summary>vgic_v3_check_base: every region inside the IPA space, the distributor clear of them.</summary>
+    public bool CheckBase()
+    {
+        if (DistBase != AddrUndef && DistBase + KvmVgic.KVM_VGIC_V3_DIST_SIZE < DistBase) return false;
+        foreach (var r in RedistRegions)
+            if (CheckIoRange(AddrUndef, r.Base, 0x10000, RegionSize(r)) < 0) return false;
+        if (DistBase == AddrUndef) return true;
+        return !RedistOverlap(DistBase, KvmVgic.KVM_VGIC_V3_DIST_SIZE);
+    }
+
+    /// <summary>
+    /// GICR_TYPER.Last (vgic_mmio_vcpu_rdist_is_last): the vCPU holds the last redistributor
+    /// handed out in its region, and no populated region continues right after a full one.
+    /// </summary>
     public bool IsLastRedistributor(Vcpu vcpu)
     {
-        int first = 0;
-        foreach (var r in RedistRegions)
+        var r = vcpu.Gic.RdRegion;
+        if (r is null) return false;
+        int idx = vcpu.Gic.RdIndex;
+        if (idx < r.FreeIndex - 1) return false;
+        if (r.Count != 0 && idx == r.Count - 1)
         {
-            if (r.Count == 0) break;
-            if (vcpu.Index < first + (int)r.Count) return vcpu.Index == first + (int)r.Count - 1 || vcpu.Index == VcpuCount - 1;
-            first += (int)r.Count;
+            ulong end = r.Base + r.Count * KvmVgic.KVM_VGIC_V3_REDIST_SIZE;
+            foreach (var other in RedistRegions)
+                if (other.Base == end && other.FreeIndex > 0) return false;
         }
-        return vcpu.Index == VcpuCount - 1;
+        return true;
     }
 
     /// <summary>kvm_vgic_inject_irq for KVM_IRQ_LINE and irqfds: records the line level or latches an edge.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Kvmfs.Daemon.Native;
-using Kvmfs.Kvm;
 using Kvmfs.Kvm.Core;
 using Kvmfs.Protocol.Trace;
 using Kvmfs.Protocol.Wire;

@@ -139,7 +139,7 @@ public sealed unsafe class ShimServer : IDisposable
             foreach (var (t, s) in _sessions.ToArray())
                 if (s.IsClosed) _sessions.Remove(t);
             if (_sessions.ContainsKey(token)) { error = Libc.EEXIST; return null; }
-            var session = new ShimSession(token, new VmOwner(pid, CommandLine(pid)));
+            var session = new ShimSession(token, new VmOwner(pid, CommandLine(pid)), OnReleased);
             session.Attach();
             _sessions[token] = session;
             error = 0;

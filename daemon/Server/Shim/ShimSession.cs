@@ -19,10 +19,14 @@ public sealed class ShimSession
     private int _connections;
     private bool _closed;
 
-    public ShimSession(ulong token, VmOwner owner)
+    private readonly Action<KvmObject>? _released;
+
+    /// <param name="released">Told about every object the teardown releases (the FUSE view).</param>
+    public ShimSession(ulong token, VmOwner owner, Action<KvmObject>? released = null)
     {
         Token = token;
         Owner = owner;
+        _released = released;
     }
 
     public ulong Token { get; }
@@ -48,24 +52,30 @@ public sealed class ShimSession
     public void Detach()
     {
         KvmObject[] objects;
-        SharedMemory[] memory;
         lock (_gate)
         {
             if (--_connections > 0 || _closed) return;
             _closed = true;
             // Newest first: vCPUs and devices before their VM, the VM before /dev/kvm.
             objects = _objects.OrderByDescending(kv => kv.Key).Select(kv => kv.Value).ToArray();
-            memory = _memory.ToArray();
             _objects.Clear();
-            _memory.Clear();
         }
         foreach (var o in objects)
         {
             try { o.Release(); }
             catch (Exception e) { Log.Error(e, "VMM {Pid}: releasing {Kind} {Id} failed", Pid, o.Kind, o.Id); }
+            _released?.Invoke(o);
         }
-        foreach (var m in memory) m.Dispose();
-        Log.Information("VMM {Pid} gone: released {Objects} objects, unmapped {Regions} memory regions", Pid, objects.Length, memory.Length);
+        // Releasing the VMs unmapped their memslots; whatever is still mapped goes now.
+        SharedMemory[] leftover;
+        lock (_gate)
+        {
+            leftover = _memory.ToArray();
+            _memory.Clear();
+        }
+        foreach (var m in leftover) m.Dispose();
+        Log.Information("VMM {Pid} gone: released {Objects} objects, unmapped {Leftover} memory regions they had left mapped",
+            Pid, objects.Length, leftover.Length);
     }
 
     public uint Add(KvmObject obj)
@@ -109,4 +119,7 @@ public sealed class ShimSession
     {
         lock (_gate) _memory.Remove(memory);
     }
+
+    /// <summary>Guest memory regions of this VMM mapped in the daemon now.</summary>
+    public int MappedRegions { get { lock (_gate) return _memory.Count; } }
 }

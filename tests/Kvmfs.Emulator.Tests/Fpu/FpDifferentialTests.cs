@@ -16,7 +16,7 @@ public class FpDifferentialTests
     [Trait("Category", "Qemu")]
     public void ScalarOperationsMatchQemu()
     {
-        string source = Path.Combine(AppContext.BaseDirectory, "Fpu", "fpdiff.c");
+        string source = Path.Combine(SourceDirectory(), "fpdiff.c");
         string exe = Path.Combine(Path.GetTempPath(), $"kvmfs-fpdiff-{Environment.ProcessId}");
         try
         {
@@ -49,6 +49,9 @@ public class FpDifferentialTests
             File.Delete(exe);
         }
     }
+
+    // The C oracle sits next to this file in the source tree (it is not copied to the build output).
+    static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 
     static void Run(string file, string args, out string stdout)
     {

@@ -1,0 +1,49 @@
+using System.Runtime.InteropServices;
+using Kvmfs.Emulator.Cpu;
+using Kvmfs.Emulator.Cpu.AdvSimd;
+
+namespace Kvmfs.Emulator.Tests.AdvSimd;
+
+/// <summary>
+/// Runs one FP/AdvSIMD instruction on our implementation: the register state of a record is copied
+/// into a <see cref="CpuState"/>, the word goes through the same encoding-class lines the CPU's
+/// decode table uses (<see cref="FpSimdTable.Execute"/>), and the state is copied back.
+/// </summary>
+public static unsafe class SimdHarness
+{
+    public static void Execute(ref SimdRecord r)
+    {
+        var st = (CpuState*)NativeMemory.AllocZeroed((nuint)sizeof(CpuState));
+        try
+        {
+            for (int k = 0; k < 64; k++) st->V[k] = r.V[k];
+            for (int k = 0; k < 8; k++) st->X[k] = r.X[k];
+            st->Fpcr = r.Fpcr;
+            st->Fpsr = 0;
+            st->Nzcv = r.Nzcv;
+            if (!FpSimdTable.Execute(st, r.Insn))
+            {
+                r.Undef = 1;
+                r.Fpsr = 0;
+                return;
+            }
+            r.Undef = 0;
+            for (int k = 0; k < 64; k++) r.V[k] = st->V[k];
+            for (int k = 0; k < 8; k++) r.X[k] = st->X[k];
+            r.Fpsr = st->Fpsr;
+            r.Nzcv = st->Nzcv;
+        }
+        finally
+        {
+            NativeMemory.Free(st);
+        }
+    }
+
+    /// <summary>Whether our implementation accepts the word (from an all-zero state).</summary>
+    public static bool IsDefined(uint insn)
+    {
+        var r = new SimdRecord { Insn = insn };
+        Execute(ref r);
+        return r.Undef == 0;
+    }
+}
