@@ -18,13 +18,21 @@ public static class FP
 
     public static ulong Add(ulong a, ulong b, int n, uint fpcr, ref uint fpsr)
     {
-        if ((fpcr & SlowBits) == 0 && n == 64 && FastAdd64(a, b, ref fpsr, out ulong r)) return r;
+        if ((fpcr & SlowBits) == 0)
+        {
+            if (n == 64 && FastAdd64(a, b, ref fpsr, out ulong r)) return r;
+            if (n == 32 && FastAdd32((uint)a, (uint)b, ref fpsr, out uint r32)) return r32;
+        }
         return AddSlow(a, b, false, n, fpcr, ref fpsr);
     }
 
     public static ulong Sub(ulong a, ulong b, int n, uint fpcr, ref uint fpsr)
     {
-        if ((fpcr & SlowBits) == 0 && n == 64 && FastAdd64(a, b ^ SignBit(64), ref fpsr, out ulong r)) return r;
+        if ((fpcr & SlowBits) == 0)
+        {
+            if (n == 64 && FastAdd64(a, b ^ SignBit(64), ref fpsr, out ulong r)) return r;
+            if (n == 32 && FastAdd32((uint)a, (uint)b ^ 0x8000_0000u, ref fpsr, out uint r32)) return r32;
+        }
         return AddSlow(a, b, true, n, fpcr, ref fpsr);
     }
 
@@ -52,7 +60,11 @@ public static class FP
 
     static ulong MulCore(ulong a, ulong b, int n, uint fpcr, ref uint fpsr, bool mulx)
     {
-        if ((fpcr & SlowBits) == 0 && n == 64 && FastMul64(a, b, ref fpsr, out ulong r)) return r;
+        if ((fpcr & SlowBits) == 0)
+        {
+            if (n == 64 && FastMul64(a, b, ref fpsr, out ulong r)) return r;
+            if (n == 32 && FastMul32((uint)a, (uint)b, ref fpsr, out uint r32)) return r32;
+        }
         var t1 = Unpack(a, n, fpcr, ref fpsr, out bool s1, out int e1, out ulong m1);
         var t2 = Unpack(b, n, fpcr, ref fpsr, out bool s2, out int e2, out ulong m2);
         if (ProcessNaNs(t1, t2, a, b, n, fpcr, ref fpsr, out ulong nan)) return nan;
@@ -569,6 +581,45 @@ public static class FP
         if (x < Tiny) return false;
         if (Math.FusedMultiplyAdd(q, q, -x) != 0) fpsr |= Fpsr.Ixc;
         result = BitConverter.DoubleToUInt64Bits(q);
+        return true;
+    }
+
+    // Single precision: the same reasoning with the host's binary32 arithmetic.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool IsNormal32(uint bits)
+    {
+        uint e = (bits >> 23) & 0xFF;
+        return e != 0 && e != 0xFF;
+    }
+
+    const float Tiny32 = 1.0e-30f;   // about 2^-100: far enough above the denormal range for exact error terms
+
+    static bool FastAdd32(uint a, uint b, ref uint fpsr, out uint result)
+    {
+        result = 0;
+        if (!IsNormal32(a) || !IsNormal32(b)) return false;
+        float x = BitConverter.UInt32BitsToSingle(a), y = BitConverter.UInt32BitsToSingle(b);
+        float s = x + y;
+        uint r = BitConverter.SingleToUInt32Bits(s);
+        if (!IsNormal32(r)) return false;
+        float bb = s - x;
+        float err = (x - (s - bb)) + (y - bb);
+        if (err != 0) fpsr |= Fpsr.Ixc;
+        result = r;
+        return true;
+    }
+
+    static bool FastMul32(uint a, uint b, ref uint fpsr, out uint result)
+    {
+        result = 0;
+        if (!IsNormal32(a) || !IsNormal32(b)) return false;
+        float x = BitConverter.UInt32BitsToSingle(a), y = BitConverter.UInt32BitsToSingle(b);
+        float p = x * y;
+        uint r = BitConverter.SingleToUInt32Bits(p);
+        if (!IsNormal32(r) || MathF.Abs(p) < Tiny32) return false;
+        // The exact product of two binary32 values fits a double, so the error is exact there.
+        if ((double)x * y != p) fpsr |= Fpsr.Ixc;
+        result = r;
         return true;
     }
 }

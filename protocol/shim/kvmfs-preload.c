@@ -599,10 +599,27 @@ static int serve_callback(int sock, struct tstate *ts, const uint8_t *frame, siz
 
 /* Waits for the next frame. Inside KVM_RUN it waits with the vCPU's signal mask, like KVM:
  * a signal delivered to the thread then makes the daemon's KVM_RUN return -EINTR. */
+static int deliverable_pending(const sigset_t *run_mask)
+{
+	sigset_t pending;
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (int sig = 1; sig < 65; sig++)
+		if (sigismember(&pending, sig) == 1 && sigismember(run_mask, sig) == 0)
+			return 1;
+	return 0;
+}
+
 static ssize_t wait_frame(int sock, struct tstate *ts, int *fd)
 {
 	if (ts->in_run) {
 		for (;;) {
+			/* A signal that came while every signal was blocked (between starting KVM_RUN and
+			 * this wait) is pending now. The kernel's ppoll would deliver it; qemu-user has
+			 * already taken it from the host and its ppoll does not see it. Either way it
+			 * ends this KVM_RUN. */
+			if (!__atomic_load_n(&ts->kicked, __ATOMIC_ACQUIRE) && deliverable_pending(&ts->run_mask) && claim_kick(ts))
+				send_kick(ts->run_handle);
 			struct pollfd p = { .fd = sock, .events = POLLIN };
 			int r = ppoll(&p, 1, NULL, &ts->run_mask);
 			if (r > 0)

@@ -136,7 +136,10 @@ public class ExecTests
         var v = Toolchain.Values(text);
         Assert.True(v.GetValueOrDefault("run") == "-1 4", text);          // EINTR
         Assert.True(v.GetValueOrDefault("early") == "0", text);           // not before the signal it may see
-        Assert.True(v.GetValueOrDefault("handled") == "1", text);         // SIGUSR1's handler ran (SIGUSR2 stays blocked)
+        // With SA_RESTART or not, the handler has run when KVM_RUN returns. (With a KVM_SET_SIGNAL_MASK
+        // mask KVM leaves the signal pending and blocked afterwards, the shim's ppoll may deliver it
+        // inside the call: the VMM cannot tell, QEMU's handler for it does nothing; not asserted.)
+        if (mode != "sigmask") Assert.True(v.GetValueOrDefault("handled") == "1", text);
         Assert.True(model.Kicks == 1, $"{model.Kicks} kicks\n{text}");
     }
 

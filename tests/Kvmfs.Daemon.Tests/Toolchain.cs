@@ -23,7 +23,17 @@ internal static class Toolchain
         throw new InvalidOperationException("kvmfs.sln not found above " + here);
     }
 
-    public static string WorkDir { get; } = Directory.CreateTempSubdirectory("kvmfs-daemon-tests-").FullName;
+    public static string WorkDir { get; } = MakeWorkDir();
+
+    private static string MakeWorkDir()
+    {
+        string dir = Directory.CreateTempSubdirectory("kvmfs-daemon-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, recursive: true); } catch { /* a VMM may still hold a file */ }
+        };
+        return dir;
+    }
 
     /// <summary>Builds both shims (make -C protocol/shim) once; returns the folder holding aarch64/ and x86_64/.</summary>
     public static string ShimDir

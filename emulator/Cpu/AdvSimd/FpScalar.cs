@@ -17,9 +17,8 @@ internal static unsafe class FpScalar
     // FMOV/FABS/FNEG/FSQRT/FCVT/FRINT*: M 0 S 11110 ptype 1 opcode(6) 10000 Rn Rd
     public static void DataProc1(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc1Core);
 
-    internal static bool DataProc1Core(CpuState* state, uint insn)
+    internal static bool DataProc1Core(CpuState* s, uint insn)
     {
-        CpuState* s = state;
         int n = Width(insn);
         uint opc = (insn >> 15) & 63;
         if (n == 0) return false;
@@ -57,11 +56,10 @@ internal static unsafe class FpScalar
     // FCMP/FCMPE: M 0 S 11110 ptype 1 Rm op(2) 1000 Rn opcode2(5)
     public static void Compare(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CompareCore);
 
-    internal static bool CompareCore(CpuState* state, uint insn)
+    internal static bool CompareCore(CpuState* s, uint insn)
     {
         int n = Width(insn);
         if (n == 0 || n == 16 || (insn & 7) != 0 || ((insn >> 14) & 3) != 0) return false;
-        CpuState* s = state;
         ulong a = ReadScalar(s, Rn(insn), n);
         ulong b = (insn & 8) != 0 ? 0 : ReadScalar(s, Rm(insn), n);
         uint nzcv = FP.Compare(a, b, n, (insn & 16) != 0, s->Fpcr, ref s->Fpsr);
@@ -72,11 +70,10 @@ internal static unsafe class FpScalar
     // FCCMP/FCCMPE: M 0 S 11110 ptype 1 Rm cond 01 Rn op nzcv
     public static void CondCompare(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CondCompareCore);
 
-    internal static bool CondCompareCore(CpuState* state, uint insn)
+    internal static bool CondCompareCore(CpuState* s, uint insn)
     {
         int n = Width(insn);
         if (n == 0 || n == 16) return false;
-        CpuState* s = state;
         uint cond = (insn >> 12) & 15;
         if (ConditionHolds(s->Nzcv, cond))
         {
@@ -90,12 +87,11 @@ internal static unsafe class FpScalar
     // FMUL..FNMUL: M 0 S 11110 ptype 1 Rm opcode(4) 10 Rn Rd
     public static void DataProc2(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc2Core);
 
-    internal static bool DataProc2Core(CpuState* state, uint insn)
+    internal static bool DataProc2Core(CpuState* s, uint insn)
     {
         int n = Width(insn);
         uint opc = (insn >> 12) & 15;
         if (n == 0 || n == 16 || opc > 8) return false;
-        CpuState* s = state;
         ulong a = ReadScalar(s, Rn(insn), n), b = ReadScalar(s, Rm(insn), n);
         uint fpcr = s->Fpcr;
         ulong r = opc switch
@@ -117,11 +113,10 @@ internal static unsafe class FpScalar
     // FCSEL: M 0 S 11110 ptype 1 Rm cond 11 Rn Rd
     public static void CondSelect(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CondSelectCore);
 
-    internal static bool CondSelectCore(CpuState* state, uint insn)
+    internal static bool CondSelectCore(CpuState* s, uint insn)
     {
         int n = Width(insn);
         if (n == 0 || n == 16) return false;
-        CpuState* s = state;
         bool take = ConditionHolds(s->Nzcv, (insn >> 12) & 15);
         WriteScalar(s, Rd(insn), ReadScalar(s, take ? Rn(insn) : Rm(insn), n));
         return true;
@@ -130,11 +125,10 @@ internal static unsafe class FpScalar
     // FMOV (scalar, immediate): M 0 S 11110 ptype 1 imm8 100 imm5 Rd
     public static void MoveImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &MoveImmediateCore);
 
-    internal static bool MoveImmediateCore(CpuState* state, uint insn)
+    internal static bool MoveImmediateCore(CpuState* s, uint insn)
     {
         int n = Width(insn);
         if (n == 0 || n == 16 || ((insn >> 5) & 31) != 0) return false;
-        CpuState* s = state;
         WriteScalar(s, Rd(insn), VfpExpandImm((insn >> 13) & 0xFF, n));
         return true;
     }
@@ -142,11 +136,10 @@ internal static unsafe class FpScalar
     // FMADD/FMSUB/FNMADD/FNMSUB: M 0 S 11111 ptype o1 Rm o0 Ra Rn Rd
     public static void DataProc3(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc3Core);
 
-    internal static bool DataProc3Core(CpuState* state, uint insn)
+    internal static bool DataProc3Core(CpuState* s, uint insn)
     {
         int n = Width(insn);
         if (n == 0 || n == 16) return false;
-        CpuState* s = state;
         ulong a = ReadScalar(s, Ra(insn), n), op1 = ReadScalar(s, Rn(insn), n), op2 = ReadScalar(s, Rm(insn), n);
         bool o1 = ((insn >> 21) & 1) != 0, o0 = ((insn >> 15) & 1) != 0;
         if (o1) a = FP.Neg(a, n);              // FNMADD / FNMSUB negate the addend
@@ -208,7 +201,7 @@ internal static unsafe class FpScalar
     // Conversions between FP and fixed point: sf 0 S 11110 ptype 0 rmode opcode scale Rn Rd
     public static void FixedConvert(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &FixedConvertCore);
 
-    internal static bool FixedConvertCore(CpuState* state, uint insn)
+    internal static bool FixedConvertCore(CpuState* s, uint insn)
     {
         bool sf = (insn >> 31) != 0;
         uint ptype = (insn >> 22) & 3, rmode = (insn >> 19) & 3, opc = (insn >> 16) & 7, scale = (insn >> 10) & 63;
@@ -217,7 +210,6 @@ internal static unsafe class FpScalar
         bool valid = n != 0 && (sf || scale >= 32) &&
                      ((rmode == 0 && (opc == 2 || opc == 3)) || (rmode == 3 && (opc == 0 || opc == 1)));
         if (!valid) return false;
-        CpuState* s = state;
         int fbits = 64 - (int)scale;
         uint fpcr = s->Fpcr;
         if (rmode == 3)

@@ -4,17 +4,17 @@ namespace Kvmfs.Emulator.Cpu.AdvSimd;
 /// The decode-table lines of the scalar floating-point and AdvSIMD data-processing classes, one line
 /// per encoding class as laid out in the Arm ARM's A64 encoding index. The handlers decode the opcode
 /// fields and raise Undefined for unallocated combinations. Not covered (so they decode as Undefined):
-/// FP16 arithmetic, SHA1/SHA256/SHA512/SHA3/SM3/SM4, RDM, dot product, complex FP, and the
+/// FP16 arithmetic, SHA512/SHA3/SM3/SM4, RDM, dot product, complex FP, and the
 /// SIMD loads/stores, which live with the other loads/stores.
 /// </summary>
 public static unsafe class FpSimdTable
 {
-    internal readonly struct Line
+    public readonly struct Line
     {
         public readonly string Name, Pattern;
         public readonly uint Mask, Value;
         public readonly delegate* managed<Cpu, uint, void> Handler;
-        public readonly delegate*<CpuState*, uint, bool> Core;
+        internal readonly delegate*<CpuState*, uint, bool> Core;
 
         public Line(string name, string pattern, delegate* managed<Cpu, uint, void> handler, delegate*<CpuState*, uint, bool> core)
         {
@@ -24,7 +24,7 @@ public static unsafe class FpSimdTable
         }
     }
 
-    internal static readonly Line[] Lines =
+    public static readonly Line[] Lines =
     {
         new("FP<->fixed", "x0011110 xx0xxxxx xxxxxxxx xxxxxxxx", &FpScalar.FixedConvert, &FpScalar.FixedConvertCore),
         new("FP<->int", "x0011110 xx1xxxxx 000000xx xxxxxxxx", &FpScalar.IntConvert, &FpScalar.IntConvertCore),
@@ -54,6 +54,8 @@ public static unsafe class FpSimdTable
         new("SIMD scalar shift by immediate", "01x11111 0xxxxxxx xxxxx1xx xxxxxxxx", &SimdScalar.ShiftImmediate, &SimdScalar.ShiftImmediateCore),
         new("SIMD scalar by element", "01x11111 xxxxxxxx xxxxx0xx xxxxxxxx", &SimdScalar.ByElement, &SimdScalar.ByElementScalar),
         new("Crypto AES", "01001110 00101000 0xxx10xx xxxxxxxx", &Crypto.Aes, &Crypto.AesCore),
+        new("Crypto SHA three-reg", "01011110 000xxxxx 0xxx00xx xxxxxxxx", &Crypto.ShaThreeReg, &Crypto.ShaThreeRegCore),
+        new("Crypto SHA two-reg", "01011110 00101000 0xxx10xx xxxxxxxx", &Crypto.ShaTwoReg, &Crypto.ShaTwoRegCore),
     };
 
     /// <summary>Adds every FP/AdvSIMD encoding class to the CPU's decode table.</summary>

@@ -143,12 +143,11 @@ internal static unsafe class SimdScalar
     // 01 0 11110000 imm5 0 0000 1 Rn Rd: DUP (element) to scalar, alias MOV
     public static void Copy(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CopyCore);
 
-    internal static bool CopyCore(CpuState* state, uint insn)
+    internal static bool CopyCore(CpuState* s, uint insn)
     {
         uint imm5 = (insn >> 16) & 31;
         int size = System.Numerics.BitOperations.TrailingZeroCount(imm5 | 32);
         if (size > 3) return false;
-        CpuState* s = state;
         WriteScalar(s, Rd(insn), ReadV(s, Rn(insn)).Get((int)(imm5 >> (size + 1)), size));
         return true;
     }
@@ -156,13 +155,12 @@ internal static unsafe class SimdScalar
     // 01 U 111110 immh immb opcode 1 Rn Rd
     public static void ShiftImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ShiftImmediateCore);
 
-    internal static bool ShiftImmediateCore(CpuState* state, uint insn)
+    internal static bool ShiftImmediateCore(CpuState* s, uint insn)
     {
         bool u = U(insn);
         uint immh = (insn >> 19) & 15, immhb = (insn >> 16) & 127, opc = (insn >> 11) & 31;
         int size = 3 - System.Numerics.BitOperations.LeadingZeroCount(immh) + 28;
         if (immh == 0 || !SimdVector.ShiftImmValid(u, opc, size, true, false)) return false;
-        CpuState* s = state;
         int esize = 8 << size;
         ulong r;
         if (opc is >= 0b10000 and <= 0b10011)
@@ -181,12 +179,11 @@ internal static unsafe class SimdScalar
     // 01 0 11110 size 1 Rm opcode 00 Rn Rd: SQDMLAL / SQDMLSL / SQDMULL (scalar)
     public static void ThreeDifferent(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeDifferentCore);
 
-    internal static bool ThreeDifferentCore(CpuState* state, uint insn)
+    internal static bool ThreeDifferentCore(CpuState* s, uint insn)
     {
         int size = Size(insn);
         uint opc = (insn >> 12) & 15;
         if (U(insn) || (size != 1 && size != 2) || !(opc is 0b1001 or 0b1011 or 0b1101)) return false;
-        CpuState* s = state;
         int esize = 8 << size;
         Int128 a = Ext(ReadScalar(s, Rn(insn), esize), esize, false), b = Ext(ReadScalar(s, Rm(insn), esize), esize, false);
         ulong prod = SatSigned(2 * a * b, 2 * esize, ref s->Fpsr);

@@ -18,12 +18,11 @@ internal static unsafe class SimdVector
     // 0 Q U 01110 size 1 Rm opcode 1 Rn Rd
     public static void ThreeSame(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeSameCore);
 
-    internal static bool ThreeSameCore(CpuState* state, uint insn)
+    internal static bool ThreeSameCore(CpuState* s, uint insn)
     {
         bool q = Q(insn), u = U(insn);
         int size = Size(insn);
         uint opc = (insn >> 11) & 31;
-        CpuState* s = state;
         V128 vn = ReadV(s, Rn(insn)), vm = ReadV(s, Rm(insn)), vd = ReadV(s, Rd(insn)), r = default;
         int bytes = q ? 16 : 8;
         if (opc == 0b00011)
@@ -165,12 +164,11 @@ internal static unsafe class SimdVector
     // 0 Q U 01110 size 10000 opcode 10 Rn Rd
     public static void TwoRegMisc(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &TwoRegMiscCore);
 
-    internal static bool TwoRegMiscCore(CpuState* state, uint insn)
+    internal static bool TwoRegMiscCore(CpuState* s, uint insn)
     {
         bool q = Q(insn), u = U(insn);
         int size = Size(insn);
         uint opc = (insn >> 12) & 31;
-        CpuState* s = state;
         V128 vn = ReadV(s, Rn(insn)), vd = ReadV(s, Rd(insn)), r = default;
         int bytes = q ? 16 : 8;
         uint fpcr = s->Fpcr;
@@ -307,12 +305,11 @@ internal static unsafe class SimdVector
     // 0 Q U 01110 size 11000 opcode 10 Rn Rd
     public static void AcrossLanes(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &AcrossLanesCore);
 
-    internal static bool AcrossLanesCore(CpuState* state, uint insn)
+    internal static bool AcrossLanesCore(CpuState* s, uint insn)
     {
         bool q = Q(insn), u = U(insn);
         int size = Size(insn);
         uint opc = (insn >> 12) & 31;
-        CpuState* s = state;
         V128 vn = ReadV(s, Rn(insn));
         if (opc == 0b01100 || opc == 0b01111)
         {
@@ -420,13 +417,12 @@ internal static unsafe class SimdVector
     // 0 Q op 0111100000 a b c cmode o2 1 d e f g h Rd
     public static void ModifiedImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ModifiedImmediateCore);
 
-    internal static bool ModifiedImmediateCore(CpuState* state, uint insn)
+    internal static bool ModifiedImmediateCore(CpuState* s, uint insn)
     {
         bool q = Q(insn), op = U(insn);
         uint cmode = (insn >> 12) & 15;
         ulong imm8 = ((insn >> 11) & 0xE0) | ((insn >> 5) & 0x1F);
         if (((insn >> 11) & 1) != 0 || (cmode == 15 && op && !q)) return false;
-        CpuState* s = state;
         ulong imm = AdvSimdExpandImm(op ? 1u : 0u, cmode, imm8);
         V128 r;
         bool orrBic = (cmode & 1) != 0 && cmode < 12;
@@ -449,14 +445,13 @@ internal static unsafe class SimdVector
     // 0 Q U 011110 immh immb opcode 1 Rn Rd (immh != 0)
     public static void ShiftImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ShiftImmediateCore);
 
-    internal static bool ShiftImmediateCore(CpuState* state, uint insn)
+    internal static bool ShiftImmediateCore(CpuState* s, uint insn)
     {
         bool q = Q(insn), u = U(insn);
         uint immh = (insn >> 19) & 15, immhb = (insn >> 16) & 127;
         uint opc = (insn >> 11) & 31;
         int size = 3 - System.Numerics.BitOperations.LeadingZeroCount(immh) + 28;
         if (immh == 0 || !ShiftImmValid(u, opc, size, q, true)) return false;
-        CpuState* s = state;
         V128 vn = ReadV(s, Rn(insn)), vd = ReadV(s, Rd(insn)), r = default;
         int esize = 8 << size;
         bool narrow = opc >= 0b10000 && opc <= 0b10011, widen = opc == 0b10100;
@@ -475,8 +470,10 @@ internal static unsafe class SimdVector
                     for (int e = 0; e < count; e++) r.Set(e + (q ? count : 0), size, vn.Get(e, size + 1) >> shift);
                 }
                 else
-                for (int e = 0; e < count; e++)
-                    r.Set(e + (q ? count : 0), size, NarrowShift(u, opc, vn.Get(e, size + 1), esize, shift, ref fpsr));
+                {
+                    for (int e = 0; e < count; e++)
+                        r.Set(e + (q ? count : 0), size, NarrowShift(u, opc, vn.Get(e, size + 1), esize, shift, ref fpsr));
+                }
                 s->Fpsr = fpsr;
                 WriteV(s, Rd(insn), r, true);
                 if (!q) s->V[2 * Rd(insn) + 1] = 0;
@@ -561,13 +558,12 @@ internal static unsafe class SimdVector
     // 0 Q 0 01110 size 0 Rm 0 opcode 10 Rn Rd
     public static void Permute(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &PermuteCore);
 
-    internal static bool PermuteCore(CpuState* state, uint insn)
+    internal static bool PermuteCore(CpuState* s, uint insn)
     {
         bool q = Q(insn);
         int size = Size(insn);
         uint opc = (insn >> 12) & 7;
         if ((opc & 3) == 0 || (size == 3 && !q)) return false;
-        CpuState* s = state;
         V128 vn = ReadV(s, Rn(insn)), vm = ReadV(s, Rm(insn)), r = default;
         int count = (q ? 16 : 8) >> size, half = count / 2;
         int part = (int)(opc >> 2);
@@ -596,12 +592,11 @@ internal static unsafe class SimdVector
     // 0 Q 101110 00 0 Rm 0 imm4 0 Rn Rd
     public static void Extract(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ExtractCore);
 
-    internal static bool ExtractCore(CpuState* state, uint insn)
+    internal static bool ExtractCore(CpuState* s, uint insn)
     {
         bool q = Q(insn);
         int imm4 = (int)((insn >> 11) & 15);
         if (!q && imm4 >= 8) return false;
-        CpuState* s = state;
         V128 vn = ReadV(s, Rn(insn)), vm = ReadV(s, Rm(insn)), r = default;
         int bytes = q ? 16 : 8;
         for (int i = 0; i < bytes; i++)
@@ -616,11 +611,10 @@ internal static unsafe class SimdVector
     // 0 Q 001110 00 0 Rm 0 len op 00 Rn Rd
     public static void TableLookup(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &TableLookupCore);
 
-    internal static bool TableLookupCore(CpuState* state, uint insn)
+    internal static bool TableLookupCore(CpuState* s, uint insn)
     {
         bool q = Q(insn), tbx = ((insn >> 12) & 1) != 0;
         int regs = (int)((insn >> 13) & 3) + 1;
-        CpuState* s = state;
         V128 idx = ReadV(s, Rm(insn)), r = ReadV(s, Rd(insn));
         V128 t0 = ReadV(s, Rn(insn)), t1 = ReadV(s, (Rn(insn) + 1) & 31), t2 = ReadV(s, (Rn(insn) + 2) & 31), t3 = ReadV(s, (Rn(insn) + 3) & 31);
         int bytes = q ? 16 : 8;
@@ -719,7 +713,7 @@ internal static unsafe class SimdVector
 
     internal static bool ByElementVector(CpuState* state, uint insn) => ByElementCore(state, insn, false);
 
-    public static bool ByElementCore(CpuState* state, uint insn, bool scalar)
+    public static bool ByElementCore(CpuState* s, uint insn, bool scalar)
     {
         bool q = Q(insn) || scalar, u = U(insn);
         int size = Size(insn);
@@ -750,7 +744,6 @@ internal static unsafe class SimdVector
             index = size == 1 ? (int)(h << 2 | l << 1 | mBit) : (int)(h << 1 | l);
             rm = size == 1 ? (int)((insn >> 16) & 15) : (int)(mBit << 4) | (int)((insn >> 16) & 15);
         }
-        CpuState* s = state;
         V128 vn = ReadV(s, Rn(insn)), vd = ReadV(s, Rd(insn)), r = default;
         ulong elem = ReadV(s, rm).Get(index, esizeLog);
         int esize = 8 << esizeLog;

@@ -51,6 +51,8 @@ public static unsafe class SimdDiff
         ("SIMD scalar shift by immediate", "01x11111 0xxxxxxx xxxxx1xx xxxxxxxx"),
         ("SIMD scalar by element", "01x11111 xxxxxxxx xxxxx0xx xxxxxxxx"),
         ("Crypto AES", "01001110 00101000 0xxx10xx xxxxxxxx"),
+        ("Crypto SHA three-reg", "01011110 000xxxxx 0xxx00xx xxxxxxxx"),
+        ("Crypto SHA two-reg", "01011110 00101000 0xxx10xx xxxxxxxx"),
     };
 
     static (uint mask, uint value) Parse(string pattern)
@@ -100,7 +102,7 @@ public static unsafe class SimdDiff
         }
     }
 
-    static readonly uint[] Fpcrs = { 0, 1u << 22, 2u << 22, 3u << 22, 1u << 24, 1u << 25, (1u << 24) | (1u << 25) | (2u << 22) };
+    static readonly uint[] Fpcrs = { 0, 1u << 22, 2u << 22, 3u << 22, 1u << 24, 1u << 25, 1u << 26, (1u << 24) | (1u << 25) | (2u << 22) };
 
     static SimdRecord RandomState(Random rng, uint word, bool randomFpcr)
     {

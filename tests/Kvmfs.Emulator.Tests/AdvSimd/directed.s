@@ -287,3 +287,13 @@
 	aesimc v0.16b, v1.16b
 	pmull v0.1q, v1.1d, v2.1d
 	pmull2 v0.1q, v1.2d, v2.2d
+	sha1c q0, s1, v2.4s
+	sha1p q0, s1, v2.4s
+	sha1m q0, s1, v2.4s
+	sha1h s0, s1
+	sha1su0 v0.4s, v1.4s, v2.4s
+	sha1su1 v0.4s, v1.4s
+	sha256h q0, q1, v2.4s
+	sha256h2 q0, q1, v2.4s
+	sha256su0 v0.4s, v1.4s
+	sha256su1 v0.4s, v1.4s, v2.4s
