@@ -5,10 +5,10 @@ namespace Kvmfs.Emulator.Cpu;
 /// <summary>
 /// The architectural state of one AArch64 PE, laid out as one unmanaged struct so the
 /// interpreter (and a later IL translator) reaches every register through a fixed offset
-/// from a pointer. It lives in native memory owned by <see cref="Cpu"/>.
+/// from a pointer. It lives in native memory owned by <see cref="ArmCpu"/>.
 /// X[31] holds the *current* stack pointer (the one PSTATE.SPSel and the EL select);
 /// the banked SP_ELx copies are only up to date for the ones not in use
-/// (use <see cref="Cpu.GetSp"/>/<see cref="Cpu.SetSp"/> for a specific bank).
+/// (use <see cref="ArmCpu.GetSp"/>/<see cref="ArmCpu.SetSp"/> for a specific bank).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct CpuState
@@ -36,8 +36,8 @@ public unsafe struct CpuState
     public uint Fpcr;
     public uint Fpsr;
 
-    /// <summary>System registers with plain storage, indexed by <see cref="SysRegIndex"/>.</summary>
-    public fixed ulong Sys[SysRegIndex.Count];
+    /// <summary>System registers with plain storage, indexed by <see cref="SysReg"/>.</summary>
+    public fixed ulong Sys[(int)SysReg.Count];
 
     /// <summary>Local exclusive monitor: armed flag, address and the values seen by the load-exclusive.</summary>
     public ulong ExclusiveAddress;

@@ -8,9 +8,9 @@ public readonly unsafe struct Encoding
 {
     public readonly string Name;
     public readonly uint Mask, Value;
-    public readonly delegate* managed<Cpu, uint, void> Handler;
+    public readonly delegate* managed<ArmCpu, uint, void> Handler;
 
-    public Encoding(string name, string pattern, delegate* managed<Cpu, uint, void> handler)
+    public Encoding(string name, string pattern, delegate* managed<ArmCpu, uint, void> handler)
     {
         Name = name;
         Handler = handler;
@@ -47,7 +47,7 @@ public sealed unsafe class DecodeTable
     public IReadOnlyList<Encoding> Encodings => encodings;
 
     /// <summary>Adds one encoding. Call only while building (before the first lookup).</summary>
-    public void Add(string name, string pattern, delegate* managed<Cpu, uint, void> handler)
+    public void Add(string name, string pattern, delegate* managed<ArmCpu, uint, void> handler)
     {
         if (buckets != null) throw new InvalidOperationException("decode table already frozen");
         encodings.Add(new Encoding(name, pattern, handler));
@@ -87,7 +87,7 @@ public sealed unsafe class DecodeTable
         return null;
     }
 
-    public delegate* managed<Cpu, uint, void> Lookup(uint insn)
+    public delegate* managed<ArmCpu, uint, void> Lookup(uint insn)
     {
         var e = Find(insn);
         return e.HasValue ? e.Value.Handler : &Handlers.Undefined;

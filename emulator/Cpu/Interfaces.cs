@@ -20,7 +20,7 @@ public enum ExceptionKind { Synchronous = 0, Irq = 1, Fiq = 2, SError = 3 }
 /// </summary>
 public interface IHypervisor
 {
-    void OnTrap(Cpu cpu, ExceptionKind kind, uint esr);
+    void OnTrap(ArmCpu cpu, ExceptionKind kind, uint esr);
 }
 
 /// <summary>
@@ -30,8 +30,8 @@ public interface IHypervisor
 /// </summary>
 public interface ISupervisor
 {
-    void OnException(Cpu cpu, uint esr, ulong far);
+    void OnException(ArmCpu cpu, uint esr, ulong far);
 }
 
-/// <summary>Why <see cref="Cpu.Run"/> returned.</summary>
+/// <summary>Why <see cref="ArmCpu.Run"/> returned.</summary>
 public enum StopReason { StopRequested, InstructionLimit, WaitForInterrupt }

@@ -35,7 +35,7 @@ public enum SysRegFlags
     El2 = 2,
     ReadOnly = 4,
     WriteOnly = 8,
-    /// <summary>Value computed or side effects: handled in <see cref="Cpu"/>'s special cases.</summary>
+    /// <summary>Value computed or side effects: handled in <see cref="ArmCpu"/>'s special cases.</summary>
     Special = 16,
     /// <summary>Trapped to EL2 by HCR_EL2.TID3 (ID group 3) when read from EL1.</summary>
     Tid3 = 32,

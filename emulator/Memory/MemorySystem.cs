@@ -53,9 +53,9 @@ public unsafe interface IMemorySystem
 {
     /// <summary>Translate the page holding <paramref name="va"/> for an access of this type at the CPU's current
     /// EL and regime. On success the TLB caches the result for all access types in <c>Perms</c>.</summary>
-    bool Translate(Cpu.Cpu cpu, ulong va, AccessType type, out PageTranslation page, out Fault fault);
+    bool Translate(Cpu.ArmCpu cpu, ulong va, AccessType type, out PageTranslation page, out Fault fault);
 
     /// <summary>A device access (HostPage was null). Return false for an external abort.</summary>
-    bool MmioRead(Cpu.Cpu cpu, ulong physicalAddress, int size, out ulong value);
-    bool MmioWrite(Cpu.Cpu cpu, ulong physicalAddress, int size, ulong value);
+    bool MmioRead(Cpu.ArmCpu cpu, ulong physicalAddress, int size, out ulong value);
+    bool MmioWrite(Cpu.ArmCpu cpu, ulong physicalAddress, int size, ulong value);
 }

@@ -42,7 +42,7 @@ internal static unsafe class Crypto
     }
 
     // 0100 1110 0010 1000 0 opcode(4) 10 Rn Rd: AESE 0100, AESD 0101, AESMC 0110, AESIMC 0111 (size = 00)
-    public static void Aes(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &AesCore);
+    public static void Aes(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &AesCore);
 
     internal static bool AesCore(CpuState* s, uint insn)
     {
@@ -221,6 +221,6 @@ internal static unsafe class Crypto
         return true;
     }
 
-    public static void ShaThreeReg(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ShaThreeRegCore);
-    public static void ShaTwoReg(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ShaTwoRegCore);
+    public static void ShaThreeReg(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ShaThreeRegCore);
+    public static void ShaTwoReg(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ShaTwoRegCore);
 }

@@ -15,7 +15,7 @@ internal static unsafe class FpScalar
     static int Width(uint insn) => ((insn >> 22) & 3) switch { 0 => 32, 1 => 64, 3 => 16, _ => 0 };
 
     // FMOV/FABS/FNEG/FSQRT/FCVT/FRINT*: M 0 S 11110 ptype 1 opcode(6) 10000 Rn Rd
-    public static void DataProc1(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc1Core);
+    public static void DataProc1(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc1Core);
 
     internal static bool DataProc1Core(CpuState* s, uint insn)
     {
@@ -54,7 +54,7 @@ internal static unsafe class FpScalar
     }
 
     // FCMP/FCMPE: M 0 S 11110 ptype 1 Rm op(2) 1000 Rn opcode2(5)
-    public static void Compare(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CompareCore);
+    public static void Compare(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &CompareCore);
 
     internal static bool CompareCore(CpuState* s, uint insn)
     {
@@ -68,7 +68,7 @@ internal static unsafe class FpScalar
     }
 
     // FCCMP/FCCMPE: M 0 S 11110 ptype 1 Rm cond 01 Rn op nzcv
-    public static void CondCompare(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CondCompareCore);
+    public static void CondCompare(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &CondCompareCore);
 
     internal static bool CondCompareCore(CpuState* s, uint insn)
     {
@@ -85,7 +85,7 @@ internal static unsafe class FpScalar
     }
 
     // FMUL..FNMUL: M 0 S 11110 ptype 1 Rm opcode(4) 10 Rn Rd
-    public static void DataProc2(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc2Core);
+    public static void DataProc2(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc2Core);
 
     internal static bool DataProc2Core(CpuState* s, uint insn)
     {
@@ -111,7 +111,7 @@ internal static unsafe class FpScalar
     }
 
     // FCSEL: M 0 S 11110 ptype 1 Rm cond 11 Rn Rd
-    public static void CondSelect(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CondSelectCore);
+    public static void CondSelect(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &CondSelectCore);
 
     internal static bool CondSelectCore(CpuState* s, uint insn)
     {
@@ -123,7 +123,7 @@ internal static unsafe class FpScalar
     }
 
     // FMOV (scalar, immediate): M 0 S 11110 ptype 1 imm8 100 imm5 Rd
-    public static void MoveImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &MoveImmediateCore);
+    public static void MoveImmediate(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &MoveImmediateCore);
 
     internal static bool MoveImmediateCore(CpuState* s, uint insn)
     {
@@ -134,7 +134,7 @@ internal static unsafe class FpScalar
     }
 
     // FMADD/FMSUB/FNMADD/FNMSUB: M 0 S 11111 ptype o1 Rm o0 Ra Rn Rd
-    public static void DataProc3(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc3Core);
+    public static void DataProc3(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &DataProc3Core);
 
     internal static bool DataProc3Core(CpuState* s, uint insn)
     {
@@ -149,7 +149,7 @@ internal static unsafe class FpScalar
     }
 
     // Conversions between FP and integer, and FMOV general: sf 0 S 11110 ptype 1 rmode opcode 000000 Rn Rd
-    public static void IntConvert(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &IntConvertCore);
+    public static void IntConvert(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &IntConvertCore);
 
     internal static bool IntConvertCore(CpuState* state, uint insn)
     {
@@ -199,7 +199,7 @@ internal static unsafe class FpScalar
     }
 
     // Conversions between FP and fixed point: sf 0 S 11110 ptype 0 rmode opcode scale Rn Rd
-    public static void FixedConvert(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &FixedConvertCore);
+    public static void FixedConvert(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &FixedConvertCore);
 
     internal static bool FixedConvertCore(CpuState* s, uint insn)
     {

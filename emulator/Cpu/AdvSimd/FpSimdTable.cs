@@ -13,10 +13,10 @@ public static unsafe class FpSimdTable
     {
         public readonly string Name, Pattern;
         public readonly uint Mask, Value;
-        public readonly delegate* managed<Cpu, uint, void> Handler;
+        public readonly delegate* managed<ArmCpu, uint, void> Handler;
         internal readonly delegate*<CpuState*, uint, bool> Core;
 
-        public Line(string name, string pattern, delegate* managed<Cpu, uint, void> handler, delegate*<CpuState*, uint, bool> core)
+        public Line(string name, string pattern, delegate* managed<ArmCpu, uint, void> handler, delegate*<CpuState*, uint, bool> core)
         {
             Name = name; Pattern = pattern; Handler = handler; Core = core;
             var e = new Encoding(name, pattern, handler);

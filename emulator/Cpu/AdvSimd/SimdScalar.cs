@@ -14,7 +14,7 @@ internal static unsafe class SimdScalar
     static int Size(uint insn) => (int)((insn >> 22) & 3);
 
     // 01 U 11110 size 1 Rm opcode 1 Rn Rd
-    public static void ThreeSame(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeSameCore);
+    public static void ThreeSame(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeSameCore);
 
     internal static bool ThreeSameCore(CpuState* state, uint insn)
     {
@@ -53,7 +53,7 @@ internal static unsafe class SimdScalar
     }
 
     // 01 U 11110 size 10000 opcode 10 Rn Rd
-    public static void TwoRegMisc(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &TwoRegMiscCore);
+    public static void TwoRegMisc(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &TwoRegMiscCore);
 
     internal static bool TwoRegMiscCore(CpuState* state, uint insn)
     {
@@ -113,7 +113,7 @@ internal static unsafe class SimdScalar
     }
 
     // 01 U 11110 size 11000 opcode 10 Rn Rd
-    public static void Pairwise(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &PairwiseCore);
+    public static void Pairwise(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &PairwiseCore);
 
     internal static bool PairwiseCore(CpuState* state, uint insn)
     {
@@ -141,7 +141,7 @@ internal static unsafe class SimdScalar
     }
 
     // 01 0 11110000 imm5 0 0000 1 Rn Rd: DUP (element) to scalar, alias MOV
-    public static void Copy(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CopyCore);
+    public static void Copy(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &CopyCore);
 
     internal static bool CopyCore(CpuState* s, uint insn)
     {
@@ -153,7 +153,7 @@ internal static unsafe class SimdScalar
     }
 
     // 01 U 111110 immh immb opcode 1 Rn Rd
-    public static void ShiftImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ShiftImmediateCore);
+    public static void ShiftImmediate(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ShiftImmediateCore);
 
     internal static bool ShiftImmediateCore(CpuState* s, uint insn)
     {
@@ -172,12 +172,12 @@ internal static unsafe class SimdScalar
     }
 
     // 01 U 11111 size L M Rm opcode H 0 Rn Rd
-    public static void ByElement(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ByElementScalar);
+    public static void ByElement(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ByElementScalar);
 
     internal static bool ByElementScalar(CpuState* state, uint insn) => SimdVector.ByElementCore(state, insn, true);
 
     // 01 0 11110 size 1 Rm opcode 00 Rn Rd: SQDMLAL / SQDMLSL / SQDMULL (scalar)
-    public static void ThreeDifferent(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeDifferentCore);
+    public static void ThreeDifferent(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeDifferentCore);
 
     internal static bool ThreeDifferentCore(CpuState* s, uint insn)
     {

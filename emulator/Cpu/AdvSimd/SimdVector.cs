@@ -16,7 +16,7 @@ internal static unsafe class SimdVector
     static int Size(uint insn) => (int)((insn >> 22) & 3);
 
     // 0 Q U 01110 size 1 Rm opcode 1 Rn Rd
-    public static void ThreeSame(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeSameCore);
+    public static void ThreeSame(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeSameCore);
 
     internal static bool ThreeSameCore(CpuState* s, uint insn)
     {
@@ -162,7 +162,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q U 01110 size 10000 opcode 10 Rn Rd
-    public static void TwoRegMisc(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &TwoRegMiscCore);
+    public static void TwoRegMisc(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &TwoRegMiscCore);
 
     internal static bool TwoRegMiscCore(CpuState* s, uint insn)
     {
@@ -303,7 +303,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q U 01110 size 11000 opcode 10 Rn Rd
-    public static void AcrossLanes(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &AcrossLanesCore);
+    public static void AcrossLanes(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &AcrossLanesCore);
 
     internal static bool AcrossLanesCore(CpuState* s, uint insn)
     {
@@ -356,7 +356,7 @@ internal static unsafe class SimdVector
         : (min ? FP.Min(x, y, 32, fpcr, ref fpsr) : FP.Max(x, y, 32, fpcr, ref fpsr));
 
     // 0 Q op 01110000 imm5 0 imm4 1 Rn Rd
-    public static void Copy(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &CopyCore);
+    public static void Copy(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &CopyCore);
 
     internal static bool CopyCore(CpuState* state, uint insn)
     {
@@ -415,7 +415,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q op 0111100000 a b c cmode o2 1 d e f g h Rd
-    public static void ModifiedImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ModifiedImmediateCore);
+    public static void ModifiedImmediate(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ModifiedImmediateCore);
 
     internal static bool ModifiedImmediateCore(CpuState* s, uint insn)
     {
@@ -443,7 +443,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q U 011110 immh immb opcode 1 Rn Rd (immh != 0)
-    public static void ShiftImmediate(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ShiftImmediateCore);
+    public static void ShiftImmediate(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ShiftImmediateCore);
 
     internal static bool ShiftImmediateCore(CpuState* s, uint insn)
     {
@@ -556,7 +556,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q 0 01110 size 0 Rm 0 opcode 10 Rn Rd
-    public static void Permute(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &PermuteCore);
+    public static void Permute(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &PermuteCore);
 
     internal static bool PermuteCore(CpuState* s, uint insn)
     {
@@ -590,7 +590,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q 101110 00 0 Rm 0 imm4 0 Rn Rd
-    public static void Extract(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ExtractCore);
+    public static void Extract(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ExtractCore);
 
     internal static bool ExtractCore(CpuState* s, uint insn)
     {
@@ -609,7 +609,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q 001110 00 0 Rm 0 len op 00 Rn Rd
-    public static void TableLookup(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &TableLookupCore);
+    public static void TableLookup(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &TableLookupCore);
 
     internal static bool TableLookupCore(CpuState* s, uint insn)
     {
@@ -634,7 +634,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q U 01110 size 1 Rm opcode 00 Rn Rd
-    public static void ThreeDifferent(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeDifferentCore);
+    public static void ThreeDifferent(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ThreeDifferentCore);
 
     internal static bool ThreeDifferentCore(CpuState* state, uint insn)
     {
@@ -709,7 +709,7 @@ internal static unsafe class SimdVector
     }
 
     // 0 Q U 01111 size L M Rm opcode H 0 Rn Rd
-    public static void ByElement(Cpu cpu, uint insn) => Guard.Run(cpu, insn, &ByElementVector);
+    public static void ByElement(ArmCpu cpu, uint insn) => Guard.Run(cpu, insn, &ByElementVector);
 
     internal static bool ByElementVector(CpuState* state, uint insn) => ByElementCore(state, insn, false);
 

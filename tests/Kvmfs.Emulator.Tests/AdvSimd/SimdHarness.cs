@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Kvmfs.Emulator.Cpu;
 using Kvmfs.Emulator.Cpu.AdvSimd;
+using Kvmfs.Emulator.Tests.Cpu;
 
 namespace Kvmfs.Emulator.Tests.AdvSimd;
 
@@ -45,5 +46,56 @@ public static unsafe class SimdHarness
         var r = new SimdRecord { Insn = insn };
         Execute(ref r);
         return r.Undef == 0;
+    }
+
+    /// <summary>
+    /// Runs one record on a real <see cref="ArmCpu"/> at EL0 (decode table, FP access check, Undefined
+    /// exception to the supervisor included): the word is stored in flat memory and executed with Step().
+    /// </summary>
+    public sealed class OnArmCpu : IDisposable
+    {
+        readonly FlatMemory memory = new();
+        readonly RecordingSupervisor supervisor = new();
+        readonly ArmCpu cpu;
+
+        public OnArmCpu()
+        {
+            cpu = new ArmCpu(memory) { Supervisor = supervisor };
+        }
+
+        public void Execute(ref SimdRecord r)
+        {
+            CpuState* st = cpu.S;
+            cpu.SetElAndSpSel(0, 0);
+            cpu.Sys(SysReg.CPACR_EL1) = 3UL << 20;          // FPEN: FP/SIMD enabled at EL0 and EL1
+            memory.Load(FlatMemory.Base, r.Insn);
+            st->PC = FlatMemory.Base;
+            for (int k = 0; k < 64; k++) st->V[k] = r.V[k];
+            for (int k = 0; k < 8; k++) st->X[k] = r.X[k];
+            st->Fpcr = r.Fpcr;
+            st->Fpsr = 0;
+            st->Nzcv = r.Nzcv;
+            supervisor.Exceptions.Clear();
+            cpu.Step();
+            if (supervisor.Exceptions.Count > 0)
+            {
+                if ((supervisor.Exceptions[0].Esr >> 26) != ExceptionClass.Unknown)
+                    throw new InvalidOperationException($"insn {r.Insn:x8}: unexpected exception, ESR {supervisor.Exceptions[0].Esr:x8}");
+                r.Undef = 1;
+                r.Fpsr = 0;
+                return;
+            }
+            r.Undef = 0;
+            for (int k = 0; k < 64; k++) r.V[k] = st->V[k];
+            for (int k = 0; k < 8; k++) r.X[k] = st->X[k];
+            r.Fpsr = st->Fpsr;
+            r.Nzcv = st->Nzcv;
+        }
+
+        public void Dispose()
+        {
+            cpu.Dispose();
+            memory.Dispose();
+        }
     }
 }
