@@ -66,13 +66,13 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
     /// <summary>
     /// Mounts kvmfs on <paramref name="directory"/> (created if missing; a stale mount left by a
     /// crashed daemon is detached first) and serves it until disposed. <paramref name="view"/> is
-    /// where VMs come from; without one, only what the file system's own nodes create is shown.
+    /// where VMs come from; without one, every live VM of the daemon (<see cref="HostKvmView"/>).
     /// Needs root (mount(2)) and /dev/fuse; throws <see cref="IOException"/> otherwise.
     /// </summary>
     public static KvmfsFileSystem Mount(string directory, IKvmView? view = null, KvmfsOptions? options = null)
     {
         options ??= new KvmfsOptions();
-        var fs = new KvmfsFileSystem(view ?? new FrontEndKvmView(), options);
+        var fs = new KvmfsFileSystem(view ?? new HostKvmView(), options);
         fs._session = FuseSession.Mount(fs, directory, "kvmfs", options.WorkerThreads);
         if (options.UnmountOnExit)
         {

@@ -298,6 +298,23 @@ public class VgicTests
     }
 
     [Fact]
+    public void V3_RedistRegion_RejectedForCollidingWithDistributor_DoesNotTakeItsIndex()
+    {
+        for (int id = 0; id < 4; id++) NewVcpu(_vm, _u, id);
+        var d = NewGic(KvmDevType.KVM_DEV_TYPE_ARM_VGIC_V3);
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(2, 0x200000, 0, 0)));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(1, 0x240000, 0, 1)));
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, 0x260000));
+        // vgic_init's step 1: region 2 on top of the distributor is refused...
+        Assert.Equal(-EINVAL, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(1, 0x260000, 0, 2)));
+        Assert.Equal(-ENOENT, Attr(d, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(0, 0, 0, 2)));
+        // ...and leaves index 2 free for a region clear of it (step 2/3 of the selftest).
+        Assert.Equal(0, Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, RegionAttr(1, 0x280000, 0, 2)));
+        Attr(d, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT);
+        Assert.Equal(0x310u, Typer(d, 3));
+    }
+
+    [Fact]
     public void V3_LastBit_RedistRegions_AsSelftest()
     {
         foreach (var id in new[] { 0, 3, 5, 4, 1, 2 }) NewVcpu(_vm, _u, id);

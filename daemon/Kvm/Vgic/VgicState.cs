@@ -100,11 +100,21 @@ public sealed class VgicState(Vm vm, uint model)
         if (RedistOverlap(baseAddr, size)) return -Errno.EINVAL;
         int ret = CheckIoRange(AddrUndef, baseAddr, 0x10000, size);
         if (ret < 0) return ret;
-        RedistRegions.Add(new RedistRegion(index, baseAddr, count));
+        var region = new RedistRegion(index, baseAddr, count);
+        RedistRegions.Add(region);
         foreach (var v in Vm.VcpuSnapshot)
         {
             ret = RegisterRedistributor(v);
-            if (ret < 0) return ret;
+            if (ret < 0)
+            {
+                // As vgic_v3_set_redist_base does: a region whose redistributors cannot be handed out
+                // (e.g. it collides with the distributor) is freed again, so it does not block the
+                // next index. vCPUs placed in it (none: CheckBase fails before the first) go back.
+                RedistRegions.Remove(region);
+                foreach (var w in Vm.VcpuSnapshot)
+                    if (w.Gic.RdRegion == region) { w.Gic.RdRegion = null; w.Gic.RdIndex = 0; }
+                return ret;
+            }
         }
         return 0;
     }

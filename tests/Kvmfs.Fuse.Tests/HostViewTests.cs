@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+using Kvmfs.Kvm;
+using Kvmfs.Kvm.Core;
+using Kvmfs.Protocol.Uapi;
+
+namespace Kvmfs.Fuse.Tests;
+
+/// <summary>
+/// The default view: VMs made through the real object model (as the preload shim's server makes
+/// them, not through the file system's own nodes) appear under vms/ with their real state.
+/// </summary>
+public sealed unsafe class HostViewTests
+{
+    [FuseFact]
+    public void A_vm_made_through_the_object_model_shows_its_memslot_and_vcpu_registers()
+    {
+        var user = new HeapUser();
+        var sys = new KvmSystem(new VmOwner(Environment.ProcessId, "host-view-test"));
+        var vm = Assert.IsType<Vm>(Call(sys, user, KvmIoctls.KVM_CREATE_VM, 0).NewObject);
+        Vcpu? vcpu = null;
+        try
+        {
+            ulong ram = user.Alloc(0x4000);
+            var region = new KvmUserspaceMemoryRegion { slot = 5, guest_phys_addr = 0x40000000, memory_size = 0x4000, userspace_addr = ram };
+            Assert.False(Call(vm, user, KvmIoctls.KVM_SET_USER_MEMORY_REGION, 0, Bytes(region)).IsError);
+            vcpu = Assert.IsType<Vcpu>(Call(vm, user, KvmIoctls.KVM_CREATE_VCPU, 0).NewObject);
+            var init = default(KvmVcpuInit);
+            init.target = KvmArm.KVM_ARM_TARGET_GENERIC_V8;
+            Assert.Equal(0, Call(vcpu, user, KvmIoctls.KVM_ARM_VCPU_INIT, 0, Bytes(init)).Value);
+
+            using var m = new MountedKvmfs();
+            string dir = m[$"vms/{vm.Id}"];
+            Assert.True(Directory.Exists(dir), string.Join(",", Directory.EnumerateDirectories(m["vms"])));
+
+            string slots = File.ReadAllText(Path.Combine(dir, "memslots"));
+            Assert.Matches(@"\n5\s+0x0000000040000000\s+0x0000000000004000\s", slots);
+            Assert.Contains($"0x{ram:x}", slots);
+
+            Assert.Contains($"vm {vm.Id}", File.ReadAllText(Path.Combine(dir, "info")));
+            Assert.Contains("host-view-test", File.ReadAllText(Path.Combine(dir, "info")));
+            Assert.Contains("no in-kernel irqchip", File.ReadAllText(Path.Combine(dir, "vgic")));
+            Assert.Contains("guest execution is not wired", File.ReadAllText(Path.Combine(dir, "stage2")));
+
+            // KVM_ARM_VCPU_INIT's reset state: PC 0, PSTATE EL1h with DAIF masked (0x3c5).
+            string regs = File.ReadAllText(Path.Combine(dir, "vcpus/0/regs"));
+            Assert.Contains("pc  0x0000000000000000", regs);
+            Assert.Contains("pstate 0x000003c5 (EL1h, DAIF masked)", regs);
+            Assert.Contains("MIDR_EL1", File.ReadAllText(Path.Combine(dir, "vcpus/0/sysregs")));
+            Assert.Contains("initialized True", File.ReadAllText(Path.Combine(dir, "vcpus/0/stats")));
+
+            // Once the VMM lets go, the VM leaves the tree.
+            vcpu.Release();
+            vcpu = null;
+            vm.Release();
+            Assert.Null(KvmHost.Find(vm.Id));
+            // readdir, not lookup: the kernel may keep the name's dentry for its entry timeout.
+            Assert.DoesNotContain(dir, Directory.EnumerateDirectories(m["vms"]));
+        }
+        finally
+        {
+            vcpu?.Release();
+            if (!vm.Destroyed) vm.Release();
+        }
+    }
+
+    private static byte[] Bytes<T>(T value) where T : unmanaged
+    {
+        var b = new byte[Marshal.SizeOf<T>()];
+        MemoryMarshal.Write(b, in value);
+        return b;
+    }
+
+    private static IoctlResult Call(KvmObject obj, IUserAccess user, uint cmd, ulong arg, byte[]? data = null) =>
+        obj.Ioctl(new IoctlCall(cmd, arg, data ?? new byte[Ioc.Size(cmd)], user));
+
+    /// <summary>VMM memory in this process: addresses are real pointers, shared as themselves.</summary>
+    private sealed class HeapUser : IUserAccess
+    {
+        private readonly List<(ulong Addr, ulong Size)> _blocks = [];
+
+        public ulong Alloc(ulong size)
+        {
+            nint p = (nint)NativeMemory.AlignedAlloc((nuint)size, 4096);
+            NativeMemory.Clear((void*)p, (nuint)size);
+            _blocks.Add(((ulong)p, size));
+            return (ulong)p;
+        }
+
+        private bool Valid(ulong addr, ulong len) => _blocks.Exists(b => addr >= b.Addr && addr + len <= b.Addr + b.Size);
+
+        public int CopyFromUser(ulong address, Span<byte> destination)
+        {
+            if (!Valid(address, (ulong)destination.Length)) return -14;
+            new ReadOnlySpan<byte>((void*)address, destination.Length).CopyTo(destination);
+            return 0;
+        }
+
+        public int CopyToUser(ulong address, ReadOnlySpan<byte> source)
+        {
+            if (!Valid(address, (ulong)source.Length)) return -14;
+            source.CopyTo(new Span<byte>((void*)address, source.Length));
+            return 0;
+        }
+
+        public int GetFile(int vmmFd) => -9;
+
+        public int ShareMemory(ulong address, ulong size, out SharedMemory? memory)
+        {
+            memory = null;
+            if (!Valid(address, size)) return -14;
+            memory = new SharedMemory(-1, (nint)address, size, _ => { });
+            return 0;
+        }
+    }
+}
