@@ -22,7 +22,7 @@ public sealed record KvmfsOptions
     /// <summary>Unmount when the process gets SIGTERM or exits normally.</summary>
     public bool UnmountOnExit { get; init; } = true;
 
-    /// <summary>How trace events are rendered in the trace file.</summary>
+    /// <summary>How trace events are rendered in the trace file (one line each, newline included); default: TraceFormatter.FormatText, the format of docs/trace-format.md.</summary>
     public Func<IoctlTraceEvent, string>? TraceFormat { get; init; }
 }
 
@@ -54,7 +54,7 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
     {
         _view = view;
         _root = KvmfsTree.Root(view, view.OpenSystem);
-        _trace = new TraceStream(KvmfsTree.TraceHeadline, options.TraceFormat ?? TraceLine.Format, kh => _session?.NotifyPoll(kh));
+        _trace = new TraceStream(KvmfsTree.TraceHeadline, options.TraceFormat ?? (e => TraceFormatter.FormatText(e) + "\n"), kh => _session?.NotifyPoll(kh));
     }
 
     /// <summary>Where it is mounted.</summary>

@@ -162,7 +162,7 @@ public sealed unsafe class FileSystemTests
         Assert.Equal(1235, Native.Ioctl(kvm, ProbeSystem.EchoValue, 1234));
         Assert.True(reader.Wait(5000), "the waiting read must return once an event arrives");
         string line = Encoding.UTF8.GetString(reader.Result.Data);
-        Assert.Contains($"pid {Environment.ProcessId} kvm#0 _IO(0x99, 0x01) arg 1234 = 1235", line);
+        Assert.Contains($"[{Environment.ProcessId}] _IO(0x99, 0x01)(kvm, 1234) = 1235\n", line);
         Native.Close(kvm);
         Native.Close(trace);
     }
@@ -266,7 +266,7 @@ public sealed unsafe class FileSystemTests
         {
             Native.Ioctl(kvm, ProbeSystem.EchoValue, (nuint)i);
             Thread.Sleep(100);
-            lock (output) seen = output.ToString().Contains("_IO(0x99, 0x01) arg 10");
+            lock (output) seen = output.ToString().Contains("_IO(0x99, 0x01)(kvm, 10");
         }
         tail.Kill();
         tail.WaitForExit();

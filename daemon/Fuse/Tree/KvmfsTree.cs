@@ -43,10 +43,10 @@ public static class KvmfsTree
                 "memslots: guest physical ranges the VMM registered with KVM_SET_USER_MEMORY_REGION, and the host memory behind each",
                 vm.Memslots),
             new TextEntry("stage2",
-                "stage-2 translation: guest physical -> host memory, built on demand from memslots (IPA range, host page, permissions, level)",
+                "stage-2 translation: guest physical -> host memory, built from memslots as the guest touches them (not built until guest execution is wired into KVM_RUN)",
                 vm.Stage2),
             new TextEntry("vgic",
-                "vGIC: the virtual interrupt controller - distributor and redistributor state, pending/active IRQs, and the list registers that carry them into each vCPU",
+                "vGIC: the virtual interrupt controller - model, distributor / redistributor / ITS addresses, and every enabled, pending or active interrupt",
                 vm.Vgic),
             new IoctlEntry("vm", _ => vm.Object, ownsObject: false),
             new DirectoryEntry("vcpus", () => Vcpus(vm)),
@@ -75,13 +75,13 @@ public static class KvmfsTree
         new(vcpu.Id.ToString(), () =>
         [
             new TextEntry("regs",
-                $"vCPU {vcpu.Id} registers: X0-X30, SP, PC, PSTATE decoded, and the exception registers of EL1 and EL2 (ELR, SPSR, ESR, FAR) as KVM holds them between runs",
+                $"vCPU {vcpu.Id} registers: X0-X30, SP, PC, PSTATE decoded, SP_EL1, ELR_EL1, SPSR_EL1, FPSR/FPCR (struct kvm_regs) as KVM holds them between runs",
                 vcpu.Regs),
             new TextEntry("sysregs",
                 $"vCPU {vcpu.Id} system registers: the guest's EL1 state that KVM saves and restores on every world switch, by name",
                 vcpu.Sysregs),
             new TextEntry("stats",
-                $"vCPU {vcpu.Id} statistics: why the guest left (exit reasons, ESR_EL2 exception classes), MMIO by address, instructions executed, time in guest/hyp/VMM",
+                $"vCPU {vcpu.Id} state and statistics: id, MPIDR, KVM_ARM_VCPU_INIT features, MP state, KVM_RUN calls and exits",
                 vcpu.Stats),
             new IoctlEntry("vcpu", _ => vcpu.Object, ownsObject: false),
         ]);

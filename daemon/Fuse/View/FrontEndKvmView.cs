@@ -7,8 +7,8 @@ namespace Kvmfs.Fuse.View;
 /// <summary>
 /// A view that knows only what the file system itself saw: the VMs, vCPUs and devices created by
 /// ioctls on its own nodes, and who created them. It has no window into the object model's state
-/// (memslots, registers, vGIC), and says so in those files. Used until a view over the daemon's
-/// registry of live VMs is given to <see cref="KvmfsFileSystem.Mount"/>.
+/// (memslots, registers, vGIC), and says so in those files. Used by tests that drive probe objects;
+/// the default view is <see cref="HostKvmView"/>, over the daemon's registry of live VMs.
 /// </summary>
 public sealed class FrontEndKvmView(Func<VmOwner, KvmObject>? systemFactory = null) : IKvmView
 {

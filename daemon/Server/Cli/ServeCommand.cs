@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using Kvmfs.Daemon.Exec;
 using Kvmfs.Daemon.Shim;
 using Kvmfs.Fuse;
-using Kvmfs.Fuse.View;
 using Serilog;
 using Serilog.Events;
 
@@ -38,12 +37,6 @@ public static class ServeCommand
     {
         Logging.Configure(Logging.Level(LogEventLevel.Information, verbose));
         using var server = new ShimServer(socketPath);
-        FrontEndKvmView? view = mountDir is null ? null : new FrontEndKvmView();
-        if (view is not null)
-        {
-            server.ObjectCreated = (parent, created, owner) => { if (parent is not null) view.Created(parent, created, owner); };
-            server.ObjectReleased = view.Released;
-        }
         using var traceSink = tracePath is null ? null : TraceSink.Text(tracePath);
         try
         {
@@ -60,7 +53,8 @@ public static class ServeCommand
         {
             try
             {
-                fs = KvmfsFileSystem.Mount(mountDir, view);
+                // The default view reads KvmHost: every live VM, whether the shim or the file system made it.
+                fs = KvmfsFileSystem.Mount(mountDir);
                 Log.Information("kvmfs file system mounted on {Mount}", fs.MountPoint);
             }
             catch (Exception e)
