@@ -49,6 +49,7 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
     private FuseSession? _session;
     private PosixSignalRegistration? _sigterm;
     private int _disposed;
+    private readonly ManualResetEventSlim _disposeDone = new();
 
     private KvmfsFileSystem(IKvmView view, KvmfsOptions options)
     {
@@ -88,7 +89,19 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        // SIGTERM reaches both our handler and the host program's, which then disposes too and
+        // exits: the second caller waits until the first has unmounted and closed everything.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            _disposeDone.Wait(TimeSpan.FromSeconds(15));
+            return;
+        }
+        try { DisposeOnce(); }
+        finally { _disposeDone.Set(); }
+    }
+
+    private void DisposeOnce()
+    {
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         _sigterm?.Dispose();
         _trace.Dispose();
@@ -222,7 +235,7 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
                 var obj = node.Open(owner);
                 if (obj == null) { r.ReplyError(LibC.ENOENT); return; }
                 if (!node.OwnsObject && !Hold(obj)) { /* not created through kvmfs: nothing to hold */ }
-                file = new IoctlFile(obj, node.OwnsObject, owner);
+                file = new IoctlFile(obj, node.OwnsObject, owner, node.OwnerPid);
                 break;
             default:
                 r.ReplyError(LibC.EISDIR);
@@ -372,9 +385,20 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
         var watch = Stopwatch.StartNew();
         var call = new IoctlCall(io.Cmd, io.Arg, data, new FuseUserAccess(io.Arg, data));
         IoctlResult result;
+        int caller = file.VmOwnerPid is null ? 0 : ThreadGroup(r.Header.Pid);
         try
         {
-            result = file.Object.Ioctl(call);
+            if (file.VmOwnerPid is int vmOwner && caller != vmOwner)
+            {
+                // KVM serves a VM's fds only inside the VMM's address space (kvm->mm must be
+                // current->mm): another process, even one handed the fd, gets EIO. The file
+                // system is a window onto other VMMs' VMs, not a way to change them.
+                Log.Information("fuse: pid {Pid} is not the owner ({Owner}) of {Kind} {Id}: {Ioctl} = EIO, as KVM",
+                    caller, vmOwner, file.Object.Kind, file.Object.Id, IoctlBits.Describe(io.Cmd));
+                result = IoctlResult.Error(LibC.EIO);
+            }
+            else
+                result = file.Object.Ioctl(call);
         }
         catch (Exception e)
         {
@@ -405,7 +429,7 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
             KvmTrace.Publish(new IoctlTraceEvent
             {
                 Time = DateTimeOffset.UtcNow,
-                Pid = file.Owner.Pid,
+                Pid = caller != 0 ? caller : file.Owner.Pid,
                 ObjectKind = file.Object.Kind,
                 ObjectId = file.Object.Id,
                 Command = io.Cmd,
@@ -486,17 +510,24 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
         return slash < 0 ? "" : path[..slash];
     }
 
-    /// <summary>The VMM behind a request: FUSE gives the calling thread's id; the process is its thread group.</summary>
-    private static VmOwner Owner(uint tid)
+    /// <summary>The process of a calling thread: FUSE gives the thread's id, the process is its thread group.</summary>
+    private static int ThreadGroup(uint tid)
     {
-        int pid = (int)tid;
         try
         {
             foreach (var line in File.ReadLines($"/proc/{tid}/status"))
-                if (line.StartsWith("Tgid:", StringComparison.Ordinal)) { pid = int.Parse(line.AsSpan(5).Trim()); break; }
+                if (line.StartsWith("Tgid:", StringComparison.Ordinal)) return int.Parse(line.AsSpan(5).Trim());
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+        catch (FormatException) { }
+        return (int)tid;
+    }
+
+    /// <summary>The VMM behind a request: its process id and command line.</summary>
+    private static VmOwner Owner(uint tid)
+    {
+        int pid = ThreadGroup(tid);
         string cmdline = "";
         try { cmdline = File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' '); }
         catch (IOException) { }
@@ -523,11 +554,13 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
         public List<(string Name, ulong Ino, uint Type)> Entries { get; } = entries;
     }
 
-    private sealed class IoctlFile(KvmObject obj, bool owns, VmOwner owner) : OpenFile
+    private sealed class IoctlFile(KvmObject obj, bool owns, VmOwner owner, int? vmOwnerPid) : OpenFile
     {
         public KvmObject Object { get; } = obj;
         public bool Owns { get; } = owns;
         public VmOwner Owner { get; } = owner;
+        /// <summary>The process the VM belongs to; ioctls from any other get EIO (null: anyone).</summary>
+        public int? VmOwnerPid { get; } = vmOwnerPid;
         /// <summary>Objects this file's ioctls created: it holds them as the fd it could not return.</summary>
         public List<KvmObject> Created { get; } = [];
     }

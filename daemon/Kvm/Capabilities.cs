@@ -57,6 +57,18 @@ public static class Capabilities
             case KVM_CAP_IOEVENTFD_ANY_LENGTH:
             case KVM_CAP_SIGNAL_MSI: // MSIs go through a vITS (KVM_DEV_TYPE_ARM_VGIC_ITS); without one, ENODEV
                 return 1;
+            // KVM_GET_STATS_FD on VM and vCPU fds (BinaryStats.cs).
+            case KVM_CAP_BINARY_STATS_FD:
+                return 1;
+            // PV stolen time (PvTime.cs): the vCPU attribute and the record before each entry.
+            case KVM_CAP_STEAL_TIME:
+                return 1;
+            // PMUv3 vCPU feature, its attributes and registers (Pmu.cs, SystemRegisterTable).
+            case KVM_CAP_ARM_PMU_V3:
+                return 1;
+            // KVM_ENABLE_CAP sets the VM flag that PSCI SYSTEM_SUSPEND consults.
+            case KVM_CAP_ARM_SYSTEM_SUSPEND:
+                return 1;
             case KVM_CAP_IRQCHIP:
                 return 1; // a vGIC can be created (v2 and v3 are emulated)
             case KVM_CAP_IRQ_ROUTING:
@@ -71,7 +83,7 @@ public static class Capabilities
                 return vm is null ? -Errno.EINVAL : vm.Its.Count != 0 ? 1 : 0;
             case KVM_CAP_ARM_VM_IPA_SIZE:
                 return IpaLimit;
-            // Not implemented (yet): PMU, SVE, pointer auth, MTE, AArch32 EL1, steal time,
+            // Not implemented (yet): SVE, pointer auth, MTE, AArch32 EL1 (no AArch32 in the CPU: KVM_CAP_ARM_EL1_32BIT stays 0),
             // coalesced MMIO, guest debug, dirty rings, NISV exits, SError injection, ...
             default:
                 return 0;

@@ -166,7 +166,13 @@ public sealed class Memslots
         if (create)
         {
             int r = user.ShareMemory(mem.userspace_addr, mem.memory_size, out memory);
-            if (r < 0 || memory is null) { reason = $"cannot share VMM memory at 0x{mem.userspace_addr:x}"; return r < 0 ? r : -Errno.EFAULT; }
+            if (r < 0 || memory is null)
+            {
+                reason = $"cannot share VMM memory at 0x{mem.userspace_addr:x} (errno {-r})";
+                // Unmapped VMM memory is EFAULT. Running out of fds or mappings on either side is
+                // what KVM reports as a failed allocation: ENOMEM, never a crash.
+                return r is -Errno.EFAULT or -Errno.EINVAL or -Errno.ENOMEM ? r : r < 0 ? -Errno.ENOMEM : -Errno.EFAULT;
+            }
         }
 
         var slot = new Memslot

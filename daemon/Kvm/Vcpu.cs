@@ -34,6 +34,7 @@ public sealed class Vcpu : KvmFile
         VcpuId = vcpuId;
         Index = index;
         _run = new KvmRunPage($"kvmfs-vm{vm.Id}-vcpu{vcpuId}");
+        Stats = new BinaryStats(StatsSchema.Vcpu, $"kvm-{vm.Owner.Pid}/vcpu-{vcpuId}");
         VcpuInit.Reset(this); // so MPIDR is known to the vGIC even before KVM_ARM_VCPU_INIT
     }
 
@@ -73,6 +74,16 @@ public sealed class Vcpu : KvmFile
     public byte[] GuestDebugArch { get; } = new byte[512];
     public long RunCount;
     public long ExitCount;
+    /// <summary>The PMU overflow interrupt (KVM_ARM_VCPU_PMU_V3_IRQ; below 16: not set) and KVM_ARM_VCPU_PMU_V3_INIT done.</summary>
+    public int PmuIrq;
+    public bool PmuCreated;
+    /// <summary>The stolen-time structure's IPA (KVM_ARM_VCPU_PVTIME_IPA), or <see cref="PvTime.GpaInvalid"/>.</summary>
+    public ulong StealBase = PvTime.GpaInvalid;
+    /// <summary>run_delay at the last stolen-time update, and whether the structure was initialized.</summary>
+    internal ulong LastSteal;
+    internal bool StealInitialized;
+    /// <summary>The vCPU's binary statistics (KVM_GET_STATS_FD); updated under <see cref="Mutex"/>.</summary>
+    public BinaryStats Stats { get; }
 
     public ulong Mpidr => Volatile.Read(ref SysRegValues[MpidrSlot]);
     public bool HasFeature(int bit) => (Features & (1u << bit)) != 0;
@@ -96,7 +107,11 @@ public sealed class Vcpu : KvmFile
     {
         _dying = true;
         _wake.Set();
-        lock (Mutex) _run.Dispose();
+        lock (Mutex)
+        {
+            _run.Dispose();
+            Stats.Dispose();
+        }
     }
 
     private volatile bool _dying;
@@ -132,6 +147,12 @@ public sealed class Vcpu : KvmFile
                 return FromErrno(call, r, $"register 0x{reg.id:x}");
             }
             case KVM_GET_REG_LIST: return GetRegList(call);
+            case KVM_GET_STATS_FD:
+            {
+                int fd = Stats.OpenFile();
+                if (fd < 0) return Fail(call, -fd, "cannot open the stats file");
+                return IoctlResult.NewFd(new StatsFile(Vm, $"vcpu {VcpuId}", fd));
+            }
             case KVM_GET_MP_STATE:
                 Write(call, new KvmMpState { mp_state = MpState });
                 return IoctlResult.Ok();
@@ -211,18 +232,25 @@ public sealed class Vcpu : KvmFile
             run->flags = 0;
 
             // A powered-off vCPU sleeps until PSCI CPU_ON makes it runnable, or a signal arrives.
+            // kvm_vcpu_block: the "blocking" statistic is 1 while the vCPU sleeps here.
+            if (MpState == KvmMpStates.KVM_MP_STATE_STOPPED) Stats.Set(VcpuStat.Blocking, 1);
             while (MpState == KvmMpStates.KVM_MP_STATE_STOPPED && !_kicked && !_dying)
             {
                 _wake.Wait(100);
                 _wake.Reset();
             }
+            Stats.Set(VcpuStat.Blocking, 0);
             if (_dying) return Fail(call, Errno.EIO, "VM torn down while the vCPU slept");
             if (_kicked)
             {
                 _kicked = false;
                 run->exit_reason = KvmExit.KVM_EXIT_INTR;
+                Stats.Add(VcpuStat.SignalExits);
                 return Fail(call, Errno.EINTR, "kicked (signal pending)");
             }
+
+            // check_vcpu_requests before guest entry: KVM_REQ_RECORD_STEAL.
+            PvTime.RecordSteal(this);
 
             // No CPU emulator behind KVM_RUN yet: an internal-error exit the VMM reports and stops on.
             run->exit_reason = KvmExit.KVM_EXIT_INTERNAL_ERROR;
@@ -264,6 +292,11 @@ public sealed class Vcpu : KvmFile
                 }
             }
         }
+        {
+            int r;
+            lock (Vm.Lock) r = Pmu.Enable(this, out why);
+            if (r < 0) return r;
+        }
         HasRunOnce = true;
         Vm.HasRanOnce = true;
         return 0;
@@ -298,7 +331,7 @@ public sealed class Vcpu : KvmFile
             return r < 0 ? r : CopyU32ToUser(call, reg.addr, (uint)IdRegisters.Ccsidr[index]);
         }
         var desc = SystemRegisterTable.Find(id);
-        if (desc is null) return -Errno.ENOENT;
+        if (desc is null || !Visible(desc)) return -Errno.ENOENT;
         return CopyU64ToUser(call, reg.addr, ReadSysReg(desc));
     }
 
@@ -343,7 +376,7 @@ public sealed class Vcpu : KvmFile
         }
         {
             var desc = SystemRegisterTable.Find(id);
-            if (desc is null) return -Errno.ENOENT;
+            if (desc is null || !Visible(desc)) return -Errno.ENOENT;
             if (CopyU64FromUser(call, reg.addr, out ulong v) < 0) return -Errno.EFAULT;
             return WriteSysReg(desc, v);
         }
@@ -358,16 +391,23 @@ public sealed class Vcpu : KvmFile
         return index < IdRegisters.Ccsidr.Length ? 0 : -Errno.ENOENT;
     }
 
+    /// <summary>sysreg_hidden: PMU registers exist only for a vCPU with the PMUv3 feature.</summary>
+    public bool Visible(SysRegDesc desc) => !desc.PmuOnly || HasPmu;
+
+    public bool HasPmu => HasFeature(KvmArm.KVM_ARM_VCPU_PMU_V3);
+
     /// <summary>A system register's value as the guest (and ONE_REG) sees it.</summary>
     public ulong ReadSysReg(SysRegDesc desc)
     {
         switch (desc.Kind)
         {
             case SysRegKind.Invariant: return desc.Reset;
-            case SysRegKind.Aa32IdRaz: return 0;
+            case SysRegKind.Aa32IdRaz:
+            case SysRegKind.RazWi: return 0;
             case SysRegKind.IdReg:
             {
                 ulong v = desc.Reset;
+                if (desc.Name == "ID_AA64DFR0_EL1" && HasPmu) v |= IdRegisters.PmuVerV3 << IdRegisters.Dfr0PmuVerShift;
                 if (desc.Name == "ID_AA64PFR0_EL1")
                 {
                     v = (v & ~(0xfful << IdRegisters.Pfr0Csv2Shift)) | ((ulong)Vm.Pfr0Csv2 << IdRegisters.Pfr0Csv2Shift) | ((ulong)Vm.Pfr0Csv3 << IdRegisters.Pfr0Csv3Shift);
@@ -382,7 +422,8 @@ public sealed class Vcpu : KvmFile
     {
         switch (desc.Kind)
         {
-            case SysRegKind.Aa32IdRaz: return 0; // REG_USER_WI
+            case SysRegKind.Aa32IdRaz:
+            case SysRegKind.RazWi: return 0; // REG_USER_WI, set_wi_reg
             case SysRegKind.Invariant: return value == desc.Reset ? 0 : -Errno.EINVAL;
             case SysRegKind.IdReg:
             {
@@ -426,7 +467,7 @@ public sealed class Vcpu : KvmFile
         ids.AddRange(FirmwareRegisters.Ids);
         ids.AddRange(TimerRegisters.Ids);
         foreach (var r in SystemRegisterTable.Invariants) ids.Add(r.Id);
-        foreach (var r in SystemRegisterTable.Table) ids.Add(r.Id);
+        foreach (var r in SystemRegisterTable.Table) if (Visible(r)) ids.Add(r.Id);
         ids.AddRange(SystemRegisterTable.DemuxIds());
         return ids;
     }
@@ -472,7 +513,7 @@ public sealed class Vcpu : KvmFile
         return IoctlResult.Ok();
     }
 
-    /// <summary>kvm_arm_vcpu_{set,get,has}_attr: timer interrupt numbers; no PMU, no PV time.</summary>
+    /// <summary>kvm_arm_vcpu_{set,get,has}_attr: timer interrupt numbers, PMUv3 and PV time.</summary>
     private int VcpuAttr(IoctlCall call, in KvmDeviceAttr attr)
     {
         bool has = call.Command == KVM_HAS_DEVICE_ATTR, set = call.Command == KVM_SET_DEVICE_ATTR;
@@ -496,12 +537,10 @@ public sealed class Vcpu : KvmFile
                 return 0;
             }
             case KvmArm.KVM_ARM_VCPU_PMU_V3_CTRL:
-                if (has) return -Errno.ENXIO;
-                if (set) return -Errno.ENODEV;
-                if (attr.attr == KvmArm.KVM_ARM_VCPU_PMU_V3_IRQ) return Vm.Vgic is null ? -Errno.EINVAL : -Errno.ENODEV;
-                return -Errno.ENXIO;
+                return Pmu.Attr(this, call.Command, attr, call.User);
+            case KvmArm.KVM_ARM_VCPU_PVTIME_CTRL:
+                return PvTime.Attr(this, call.Command, attr, call.User);
             default:
-                // KVM_ARM_VCPU_PVTIME_CTRL included: steal time is not offered (KVM_CAP_STEAL_TIME is 0).
                 return -Errno.ENXIO;
         }
     }

@@ -31,7 +31,7 @@ public static class VcpuInit
             if (set) features |= 1u << i;
         }
         // kvm_reset_vcpu refuses what this CPU cannot give (the matching capabilities answer 0).
-        foreach (var (bit, name) in new[] { (KvmArm.KVM_ARM_VCPU_EL1_32BIT, "AArch32 EL1"), (KvmArm.KVM_ARM_VCPU_PMU_V3, "PMUv3"),
+        foreach (var (bit, name) in new[] { (KvmArm.KVM_ARM_VCPU_EL1_32BIT, "AArch32 EL1"),
                      (KvmArm.KVM_ARM_VCPU_SVE, "SVE"), (KvmArm.KVM_ARM_VCPU_PTRAUTH_ADDRESS, "address authentication"),
                      (KvmArm.KVM_ARM_VCPU_PTRAUTH_GENERIC, "generic authentication") })
         {
@@ -54,5 +54,6 @@ public static class VcpuInit
         vcpu.CntvCtl = 0;
         vcpu.CntvCval = 0;
         vcpu.SerrorPending = false;
+        // kvm_pmu_vcpu_reset: the PMU registers are rows of the table, reset above.
     }
 }

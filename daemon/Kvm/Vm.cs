@@ -27,6 +27,7 @@ public sealed class Vm : KvmFile
         Id = Interlocked.Increment(ref _nextId);
         Created = DateTimeOffset.UtcNow;
         Irqfds = new Irqfds(this);
+        Stats = new BinaryStats(StatsSchema.Vm, $"kvm-{owner.Pid}");
         KvmHost.Add(this);
         Log.Information("VM {Vm} created for pid {Pid} with {IpaBits}-bit IPA space", Id, owner.Pid, ipaBits);
     }
@@ -49,6 +50,8 @@ public sealed class Vm : KvmFile
     public Irqfds Irqfds { get; }
     public Ioeventfds Ioeventfds { get; } = new();
     public GsiRouting Routing { get; } = new();
+    /// <summary>The VM's binary statistics (KVM_GET_STATS_FD); guarded by <see cref="Lock"/>.</summary>
+    public BinaryStats Stats { get; }
     /// <summary>kvm->max_vcpus: 512, or 8 once a GICv2 exists.</summary>
     public int MaxVcpus { get; private set; } = Capabilities.MaxVcpus;
     /// <summary>True while KVM_CREATE_VCPU is between reserving an index and publishing the vCPU.</summary>
@@ -65,6 +68,10 @@ public sealed class Vm : KvmFile
     /// <summary>ID_AA64PFR0_EL1.CSV2/CSV3 as the VMM left them (KVM keeps them per VM).</summary>
     public int Pfr0Csv2 = 1, Pfr0Csv3 = 1;
     public uint PtimerIrq = 30;
+    /// <summary>The PMU event filter (KVM_ARM_VCPU_PMU_V3_FILTER): one bit per event, set = allowed; null = no filter.</summary>
+    public ulong[]? PmuFilter;
+    /// <summary>KVM_CAP_ARM_SYSTEM_SUSPEND was enabled: PSCI SYSTEM_SUSPEND exits to user space (KVM_SYSTEM_EVENT_SUSPEND).</summary>
+    public bool SystemSuspendEnabled { get; private set; }
     /// <summary>Some vCPU entered KVM_RUN (KVM_ARCH_FLAG_HAS_RAN_ONCE).</summary>
     public bool HasRanOnce;
 
@@ -94,6 +101,13 @@ public sealed class Vm : KvmFile
                 return IoctlResult.Ok();
             }
             case KVM_ENABLE_CAP: return EnableCap(call);
+            case KVM_GET_STATS_FD:
+            {
+                int fd;
+                lock (Lock) fd = Stats.OpenFile();
+                if (fd < 0) return Fail(call, -fd, "cannot open the stats file");
+                return IoctlResult.NewFd(new StatsFile(this, "vm", fd));
+            }
             case KVM_CREATE_DEVICE: return CreateDevice(call);
             case KVM_CREATE_IRQCHIP: return CreateIrqchip(call);
             case KVM_ARM_SET_DEVICE_ADDR: return SetDeviceAddr(call);
@@ -176,7 +190,13 @@ public sealed class Vm : KvmFile
     {
         var cap = Read<KvmEnableCap>(call);
         if (cap.flags != 0) return Fail(call, Errno.EINVAL, "flags must be 0");
-        // None of the VM capabilities that can be enabled is implemented (all answer 0).
+        switch (cap.cap)
+        {
+            case KvmCaps.KVM_CAP_ARM_SYSTEM_SUSPEND:
+                // kvm_vm_ioctl_enable_cap: a VM flag, no arguments checked, enabling twice is fine.
+                SystemSuspendEnabled = true;
+                return IoctlResult.Ok();
+        }
         return Fail(call, Errno.EINVAL, $"capability {KvmCaps.Name(cap.cap) ?? cap.cap.ToString()} cannot be enabled");
     }
 
@@ -345,7 +365,11 @@ public sealed class Vm : KvmFile
         foreach (var v in vcpus) v.FreeResources();
         Irqfds.Clear();
         Ioeventfds.Clear();
-        lock (Lock) Memslots.Clear();
+        lock (Lock)
+        {
+            Memslots.Clear();
+            Stats.Dispose();
+        }
         KvmHost.Remove(this);
         Log.Information("VM {Vm} of pid {Pid} destroyed", Id, Owner.Pid);
     }

@@ -41,7 +41,7 @@ public static unsafe partial class A64Table
         t.Add("SBFM/BFM/UBFM", "xxx100110xxxxxxxxxxxxxxxxxxxxxxx", &Handlers.Bitfield);
         t.Add("EXTR", "xxx100111xxxxxxxxxxxxxxxxxxxxxxx", &Handlers.Extract);
         t.Add("ADC/ADCS/SBC/SBCS", "xxx11010000xxxxx000000xxxxxxxxxx", &Handlers.AddSubCarry);
-        t.Add("CCMN/CCMP", "xx111010010xxxxxxxxx0xxxxxx0xxxx", &Handlers.ConditionalCompare);
+        t.Add("CCMN/CCMP", "xx111010010xxxxxxxxxx0xxxxx0xxxx", &Handlers.ConditionalCompare);
         t.Add("data processing (2 source)", "x0011010110xxxxxxxxxxxxxxxxxxxxx", &Handlers.DataProcessing2Source);
         t.Add("data processing (1 source)", "x1011010110xxxxxxxxxxxxxxxxxxxxx", &Handlers.DataProcessing1Source);
         t.Add("data processing (3 source)", "x0011011xxxxxxxxxxxxxxxxxxxxxxxx", &Handlers.DataProcessing3Source);
@@ -55,6 +55,8 @@ public static unsafe partial class A64Table
         t.Add("LDNP/STNP (GPR)", "xx1010000xxxxxxxxxxxxxxxxxxxxxxx", &Handlers.LoadStorePair);
         t.Add("LD1-LD4/ST1-ST4 (multiple structures)", "0x0011000x000000xxxxxxxxxxxxxxxx", &Handlers.LoadStoreMultipleStructures);
         t.Add("LD1-LD4/ST1-ST4 (multiple structures, post-index)", "0x0011001x0xxxxxxxxxxxxxxxxxxxxx", &Handlers.LoadStoreMultipleStructures);
+        t.Add("LD1-LD4/ST1-ST4 (single structure), LD1R-LD4R", "0x0011010xx00000xxxxxxxxxxxxxxxx", &Handlers.LoadStoreSingleStructure);
+        t.Add("LD1-LD4/ST1-ST4 (single structure, post-index), LD1R-LD4R", "0x0011011xxxxxxxxxxxxxxxxxxxxxxx", &Handlers.LoadStoreSingleStructure);
         t.Add("CBZ/CBNZ", "x011010xxxxxxxxxxxxxxxxxxxxxxxxx", &Handlers.CompareBranch);
         t.Add("TBZ/TBNZ", "x011011xxxxxxxxxxxxxxxxxxxxxxxxx", &Handlers.TestBranch);
         t.Add("LDR/STR (unsigned immediate, GPR)", "xx111001xxxxxxxxxxxxxxxxxxxxxxxx", &Handlers.LoadStoreRegister);
@@ -74,6 +76,8 @@ public static unsafe partial class A64Table
         t.Add("ERET", "11010110100111110000001111100000", &Handlers.Eret);
         t.Add("SVC", "11010100000xxxxxxxxxxxxxxxx00001", &Handlers.Svc);
         t.Add("HVC", "11010100000xxxxxxxxxxxxxxxx00010", &Handlers.Hvc);
+        t.Add("SMC", "11010100000xxxxxxxxxxxxxxxx00011", &Handlers.Smc);
+        t.Add("HLT (no halting debug: UNDEFINED)", "11010100010xxxxxxxxxxxxxxxx00000", &Handlers.Undefined);
         t.Add("BRK", "11010100001xxxxxxxxxxxxxxxx00000", &Handlers.Brk);
         t.Add("hint (NOP, YIELD, WFE, WFI, SEV, ...)", "11010101000000110010xxxxxxx11111", &Handlers.Hint);
         t.Add("CLREX", "11010101000000110011xxxx01011111", &Handlers.Clrex);

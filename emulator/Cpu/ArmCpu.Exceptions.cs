@@ -68,11 +68,13 @@ public sealed unsafe partial class ArmCpu
     /// single-register loads/stores (what KVM needs to emulate MMIO).</summary>
     void RaiseAbort(ulong va, AccessType type, Fault fault)
     {
+        EndUnprivileged(); // an LDTR/STTR fault is taken from EL1
         bool toEl2 = fault.Stage2 && Hypervisor != null;
         uint target = toEl2 ? 2u : Math.Max(1u, S->CurrentEl);
         bool lower = S->CurrentEl < target;
         uint iss = fault.StatusCode;
         if (fault.S1Walk) iss |= 1u << 7;
+        if (currentIsAt) iss |= 1u << 8; // CM: the abort came from an AT (address translation) instruction
         uint ec;
         if (type == AccessType.Execute)
             ec = lower ? ExceptionClass.InstructionAbortLower : ExceptionClass.InstructionAbortSame;
@@ -87,6 +89,7 @@ public sealed unsafe partial class ArmCpu
         TakeException(target, ExceptionKind.Synchronous, MakeEsr(ec, iss), va, S->PC);
     }
     bool currentIsWrite;
+    bool currentIsAt;
 
     /// <summary>Raises an alignment fault (exclusives, acquire/release, atomics).</summary>
     public void RaiseAlignmentFault(ulong va, bool write)
@@ -106,9 +109,10 @@ public sealed unsafe partial class ArmCpu
         uint insn = *(uint*)(S->PC + e->Addend);
         uint size = insn >> 30, rt = insn & 31;
         bool sse = false, sf = false, ar = false;
-        if ((insn & 0x3B00_0000) == 0x3900_0000 || (insn & 0x3B20_0C00) == 0x3800_0000 || (insn & 0x3B20_0C00) == 0x3820_0800)
+        if ((insn & 0x3F00_0000) == 0x3900_0000 || (insn & 0x3F20_0C00) == 0x3800_0000 || (insn & 0x3F20_0C00) == 0x3820_0800
+            || (insn & 0x3F20_0C00) == 0x3800_0800)
         {
-            // LDR/STR (unsigned immediate), LDUR/STUR, register offset; V=0 (bit 26 clear).
+            // LDR/STR (unsigned immediate), LDUR/STUR, register offset, LDTR/STTR; V=0 (bit 26 clear).
             uint opc = (insn >> 22) & 3;
             if (opc == 0) sf = size == 3;                   // store
             else if (opc == 1) sf = size == 3;              // zero-extending load
@@ -130,6 +134,7 @@ public sealed unsafe partial class ArmCpu
     /// the architectural entry through VBAR_ELx.</summary>
     public void TakeException(uint targetEl, ExceptionKind kind, uint esr, ulong far, ulong preferredReturn)
     {
+        EndUnprivileged();
         EndBlock = true;
         S->ExclusiveSize = 0;
         if (targetEl == 1 && Supervisor != null && S->CurrentEl == 0)

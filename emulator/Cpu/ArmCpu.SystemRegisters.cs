@@ -133,12 +133,23 @@ public sealed unsafe partial class ArmCpu
         return false;
     }
 
-    /// <summary>SCTLR/TTBR/TCR/HCR/... changed: cached translations and decoded code may be stale.</summary>
+    /// <summary>SCTLR/TTBR/TCR/HCR/VTTBR/... or translation tables changed: cached translations may be stale.
+    /// Decoded blocks stay (they are reused only while their VA still maps to the same physical page); when the
+    /// memory behind a physical page changes, call <see cref="FlushDecodedBlocks()"/> too.</summary>
     public void TranslationChanged()
     {
         FlushTlb();
-        FlushDecodedBlocks();
         EndBlock = true;
+    }
+
+    /// <summary>IC IVAU: the line may be reached through another VA alias (Linux cleans user code through its
+    /// linear map), so also drop blocks by the physical page the VA translates to now. No fault is raised.</summary>
+    void InvalidateCodeAtPhysical(ulong va)
+    {
+        TlbEntry* e = tlb + ((va >> 12) & (TlbSize - 1));
+        ulong page = va & ~0xFFFUL;
+        if (e->ReadTag == page || e->ExecTag == page) { FlushDecodedBlocksAtPhysical(e->PhysicalPage); return; }
+        if (Memory.Translate(this, va, AccessType.Read, out var p, out _)) FlushDecodedBlocksAtPhysical(p.PhysicalPage);
     }
 
     // ---------------------------------------------------------------- MRS / MSR with access checks
@@ -237,6 +248,7 @@ public sealed unsafe partial class ArmCpu
         uint el = S->CurrentEl;
         bool special = TryIsSpecial(enc);
         if (!found && !special && !SysRegTable.IsReservedIdSpace(enc)) { RaiseUndefined(); return false; }
+        if (!FeatureRegisterImplemented(enc)) { RaiseUndefined(); return false; }
         if (el == 0)
         {
             if (!El0Allowed(enc, read)) { RaiseUndefined(); return false; }
@@ -247,6 +259,16 @@ public sealed unsafe partial class ArmCpu
         // SP_EL0 is not accessible through MRS/MSR while it is the current SP.
         if (enc == SysRegTable.Enc.SP_EL0 && S->SpSel == 0) { RaiseUndefined(); return false; }
         if (TrapSysRegToEl2(insn, info, found, read)) return false;
+        return true;
+    }
+
+    /// <summary>PAN (ARMv8.1), UAO (ARMv8.2) and DIT (ARMv8.4) exist only when the ID registers advertise them;
+    /// otherwise their MRS/MSR encodings are unallocated.</summary>
+    bool FeatureRegisterImplemented(uint enc)
+    {
+        if (enc == SysRegTable.Enc.PAN) return ((S->Sys[(int)SysReg.ID_AA64MMFR1_EL1] >> 20) & 0xF) != 0;
+        if (enc == SysRegTable.Enc.UAO) return ((S->Sys[(int)SysReg.ID_AA64MMFR2_EL1] >> 4) & 0xF) != 0;
+        if (enc == SysRegTable.Enc.DIT) return ((S->Sys[(int)SysReg.ID_AA64PFR0_EL1] >> 48) & 0xF) != 0;
         return true;
     }
 
@@ -276,11 +298,12 @@ public sealed unsafe partial class ArmCpu
                 break;
             case (0, 3): // UAO
             case (0, 4): // PAN
-                if (el == 0) { RaiseUndefined(); return; }
+                if (el == 0 || !FeatureRegisterImplemented(op2 == 3 ? SysRegTable.Enc.UAO : SysRegTable.Enc.PAN)) { RaiseUndefined(); return; }
                 uint bit = op2 == 3 ? Pstate.Uao : Pstate.Pan;
                 S->PstateOther = (crm & 1) != 0 ? S->PstateOther | bit : S->PstateOther & ~bit;
                 break;
             case (3, 2): // DIT
+                if (!FeatureRegisterImplemented(SysRegTable.Enc.DIT)) { RaiseUndefined(); return; }
                 S->PstateOther = (crm & 1) != 0 ? S->PstateOther | (1u << 24) : S->PstateOther & ~(1u << 24);
                 break;
             default:
@@ -313,6 +336,7 @@ public sealed unsafe partial class ArmCpu
                 case (3, 5, 1): // IC IVAU
                     if (el == 0 && (sctlr & (1UL << 26)) == 0) { RaiseUndefined(); return; } // UCI
                     FlushDecodedBlocks(xt & ~63UL, 64);
+                    InvalidateCodeAtPhysical(xt);
                     return;
                 case (3, 4, 1): // DC ZVA
                     if (el == 0 && (sctlr & (1UL << 14)) == 0) { RaiseUndefined(); return; } // DZE
@@ -329,7 +353,8 @@ public sealed unsafe partial class ArmCpu
                 case (3, 10, 1): // DC CVAC
                 case (3, 11, 1): // DC CVAU
                 case (3, 14, 1): // DC CIVAC
-                case (3, 12, 1): // DC CVAP
+                case (3, 12, 1): // DC CVAP (ARMv8.2 DPB): unallocated unless advertised
+                    if (crm == 12 && (S->Sys[(int)SysReg.ID_AA64ISAR1_EL1] & 0xF) == 0) { RaiseUndefined(); return; }
                     if (el == 0 && (sctlr & (1UL << 26)) == 0) { RaiseUndefined(); return; } // UCI
                     Probe(xt, AccessType.Read); // may fault like a read; data itself is always coherent here
                     return;
@@ -346,7 +371,7 @@ public sealed unsafe partial class ArmCpu
                 case (0, 8, _): // AT S1E1R/W, S1E0R/W
                 case (4, 8, _): // AT S1E2R/W, S12E1R/W, S12E0R/W
                     if (el == 0 || (op1 == 4 && el < 2)) { RaiseUndefined(); return; }
-                    AddressTranslate(xt, write: (op2 & 1) != 0);
+                    AddressTranslate(xt, op1, op2);
                     return;
             }
         }
@@ -354,9 +379,9 @@ public sealed unsafe partial class ArmCpu
         {
             if (el == 0 || (op1 == 4 && el < 2)) { RaiseUndefined(); return; }
             if (el == 1 && (hcr & Hcr.TTLB) != 0) { RaiseSync(MakeEsr(ExceptionClass.SysRegTrap, SysTrapIss(insn, false)), 0, S->PC, true); return; }
-            // TLB maintenance: the software TLB is small; invalidating it all is always correct.
+            // TLB maintenance: the software TLB is small; invalidating it all is always correct (over-invalidation
+            // is allowed). Decoded blocks survive: each is checked against its physical page when reused.
             FlushTlb();
-            FlushDecodedBlocks();
             EndBlock = true;
             S->PC += 4;
             return;
@@ -365,8 +390,28 @@ public sealed unsafe partial class ArmCpu
     }
 
     /// <summary>AT: translate without faulting and report in PAR_EL1 (F=1 with FST on failure).</summary>
-    void AddressTranslate(ulong va, bool write)
+    void AddressTranslate(ulong va, uint op1, uint op2)
     {
+        bool write = (op2 & 1) != 0;
+        if (Memory is IAddressTranslator at)
+        {
+            // op1=0: S1E1R/W (op2 0/1), S1E0R/W (2/3); op1=4: S1E2R/W (0/1), S12E1R/W (4/5), S12E0R/W (6/7).
+            AtOperation op;
+            if (op1 == 0 && op2 < 4) op = op2 < 2 ? AtOperation.S1E1 : AtOperation.S1E0;
+            else if (op1 == 4 && op2 is < 2 or >= 4) op = op2 < 2 ? AtOperation.S1E2 : op2 < 6 ? AtOperation.S12E1 : AtOperation.S12E0;
+            else { RaiseUndefined(); return; }
+            ulong par = at.AddressTranslate(this, va, op, write, out var exception);
+            if (exception.Kind != FaultKind.None)
+            {
+                // A stage-2 fault on the stage-1 walk: a data abort to EL2 with CM=1 (from an AT instruction).
+                currentIsAt = true;
+                RaiseAbort(va, write ? AccessType.Write : AccessType.Read, exception);
+                currentIsAt = false;
+                return;
+            }
+            S->Sys[(int)SysReg.PAR_EL1] = par;
+            return;
+        }
         if (Memory.Translate(this, va, write ? AccessType.Write : AccessType.Read, out var page, out var fault))
             S->Sys[(int)SysReg.PAR_EL1] = (page.PhysicalPage & 0x0000_FFFF_FFFF_F000UL) | (0xFFUL << 56);
         else

@@ -19,6 +19,10 @@ public sealed unsafe class Block
     public readonly DecodedOp[] Ops;   // pinned (allocated on the pinned object heap)
     public readonly DecodedOp* OpsPtr;
     public readonly int Count;
+    /// <summary>The physical page the instructions were decoded from: a block is reused only while the
+    /// current translation of <see cref="Pc"/> still lands there (so TLBI and address-space switches need
+    /// not throw decoded code away).</summary>
+    public ulong PhysicalPage;
 
     public Block(ulong pc, DecodedOp[] ops, int count)
     {
@@ -101,7 +105,7 @@ public sealed unsafe partial class ArmCpu : IDisposable
         Sys(SysReg.CCSIDR_EL1) = 0x701F_E00A;
         Sys(SysReg.ID_AA64PFR0_EL1) = 0x0000_0000_0000_0111; // EL0, EL1, EL2 AArch64 only; FP and AdvSIMD implemented (0)
         Sys(SysReg.ID_AA64DFR0_EL1) = 0x1030_5006;           // Debug v8, 6 breakpoints, 4 watchpoints, no PMU
-        Sys(SysReg.ID_AA64ISAR0_EL1) = 0x0001_0000;          // CRC32
+        Sys(SysReg.ID_AA64ISAR0_EL1) = 0x0001_1120;          // CRC32, SHA256, SHA1, AES+PMULL (no LSE atomics)
         Sys(SysReg.ID_AA64MMFR0_EL1) = 0x0010_0025;          // 48-bit PA, 16-bit ASID, 4K/16K/64K granules
         Sys(SysReg.SCTLR_EL1) = 0x30D0_0800;                 // RES1 bits, MMU off
         Sys(SysReg.SCTLR_EL2) = 0x30C5_0830;
@@ -155,6 +159,28 @@ public sealed unsafe partial class ArmCpu : IDisposable
         tlb = tlbBase + TlbSize * (el == 0 ? 0 : el == 1 ? 1 : 2);
     }
 
+    bool unprivilegedAccess;
+
+    /// <summary>LDTR/STTR at EL1: the accesses are checked with EL0 permissions. PSTATE.EL reads as 0 and the EL0
+    /// TLB slice is used until <see cref="EndUnprivileged"/> (an abort in between restores EL1 before it is taken).
+    /// False (access as normal) at EL0 and EL2, or with PSTATE.UAO set.</summary>
+    public bool BeginUnprivileged()
+    {
+        if (S->CurrentEl != 1 || (S->PstateOther & Pstate.Uao) != 0) return false;
+        unprivilegedAccess = true;
+        S->CurrentEl = 0;
+        tlb = tlbBase;
+        return true;
+    }
+
+    public void EndUnprivileged()
+    {
+        if (!unprivilegedAccess) return;
+        unprivilegedAccess = false;
+        S->CurrentEl = 1;
+        tlb = tlbBase + TlbSize;
+    }
+
     /// <summary>PSTATE packed in the SPSR_ELx layout.</summary>
     public uint GetPstate() =>
         S->Nzcv | S->Daif | S->PstateOther | (S->CurrentEl << 2) | S->SpSel;
@@ -194,6 +220,16 @@ public sealed unsafe partial class ArmCpu : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Branch(ulong target) { S->PC = target; EndBlock = true; }
 
+    /// <summary>WFI with nothing pending: <see cref="Run"/> returns <see cref="StopReason.WaitForInterrupt"/> with PC
+    /// after the WFI; the caller sleeps until an interrupt line changes and runs again.</summary>
+    public void RequestWaitForInterrupt()
+    {
+        waitForInterrupt = true;
+        S->PC += 4;
+        EndBlock = true;
+    }
+    bool waitForInterrupt;
+
     /// <summary>Asks <see cref="Run"/> to return after the current instruction. Thread-safe.</summary>
     public void RequestStop() { stopRequested = true; EndBlock = true; }
 
@@ -209,10 +245,16 @@ public sealed unsafe partial class ArmCpu : IDisposable
     public StopReason Run(ulong maxInstructions = ulong.MaxValue)
     {
         stopRequested = false;
+        waitForInterrupt = false;
         ulong limit = maxInstructions == ulong.MaxValue ? ulong.MaxValue : InstructionCount + maxInstructions;
         while (true)
         {
             if (stopRequested) { stopRequested = false; return StopReason.StopRequested; }
+            if (waitForInterrupt)
+            {
+                waitForInterrupt = false;
+                if (!InterruptPending) return StopReason.WaitForInterrupt;
+            }
             if (InstructionCount >= limit) return StopReason.InstructionLimit;
             if (Volatile.Read(ref pendingInterrupts) != 0) TakePendingInterrupt();
             if (Hypervisor != null && S->CurrentEl < 2)
@@ -261,22 +303,26 @@ public sealed unsafe partial class ArmCpu : IDisposable
     {
         int slot = (int)((pc >> 2) & 4095);
         Block? b = blockCache[slot];
+        TlbEntry* e = tlb + ((pc >> 12) & (TlbSize - 1));
         if (b != null && b.Pc == pc)
         {
-            // The fetch permission can change (TLBI, mprotect) without a flush of blocks in user mode:
-            // re-check the execute tag cheaply.
-            TlbEntry* e = tlb + ((pc >> 12) & (TlbSize - 1));
-            if (e->ExecTag == (pc & ~0xFFFUL)) return b;
-            if (!FetchWord(pc, out _)) return null;
-            return b;
+            // Fast path: still executable here and still the same physical page (a TLBI or a switch of address
+            // space may have remapped the VA; permissions can change without a flush of blocks).
+            if (e->ExecTag == (pc & ~0xFFFUL) && e->PhysicalPage == b.PhysicalPage) return b;
         }
-        if (!blocks.TryGetValue(pc, out b))
+        else if (!blocks.TryGetValue(pc, out b)) b = null;
+        if (b != null)
+        {
+            if (!FetchWord(pc, out _)) return null;
+            if (e->PhysicalPage != b.PhysicalPage) b = null; // same VA, other physical page: decode afresh
+        }
+        if (b == null)
         {
             b = DecodeBlock(pc);
             if (b == null) return null;
             blocks[pc] = b;
+            codePhysicalPages.Add(b.PhysicalPage);
         }
-        else if (!FetchWord(pc, out _)) return null;
         blockCache[slot] = b;
         return b;
     }
@@ -299,7 +345,7 @@ public sealed unsafe partial class ArmCpu : IDisposable
             n++;
             if (EndsBlock(insn)) break;
         }
-        return new Block(pc, ops, n);
+        return new Block(pc, ops, n) { PhysicalPage = e->PhysicalPage };
     }
 
     /// <summary>Branches, exception generation and system instructions (op0 = x101) end a block:
@@ -310,6 +356,24 @@ public sealed unsafe partial class ArmCpu : IDisposable
     public void FlushDecodedBlocks()
     {
         blocks.Clear();
+        codePhysicalPages.Clear();
+        Array.Clear(blockCache);
+    }
+
+    /// <summary>Physical pages that hold decoded blocks (so IC IVAU on a page without code costs nothing).</summary>
+    readonly HashSet<ulong> codePhysicalPages = new();
+
+    /// <summary>Forget decoded blocks taken from the physical page holding <paramref name="pa"/>, whatever VA
+    /// they were decoded at (IC IVAU through another alias of the page, e.g. Linux's linear map).</summary>
+    public void FlushDecodedBlocksAtPhysical(ulong pa)
+    {
+        ulong page = pa & ~0xFFFUL;
+        if (!codePhysicalPages.Remove(page)) return;
+        List<ulong>? dead = null;
+        foreach (var (pc, b) in blocks)
+            if (b.PhysicalPage == page) (dead ??= new()).Add(pc);
+        if (dead == null) return;
+        foreach (var pc in dead) blocks.Remove(pc);
         Array.Clear(blockCache);
     }
 
@@ -319,7 +383,9 @@ public sealed unsafe partial class ArmCpu : IDisposable
         if (blocks.Count == 0) return;
         List<ulong>? dead = null;
         foreach (var pc in blocks.Keys)
-            if (pc - va < length + 0x100) (dead ??= new()).Add(pc); // a block may start up to 64 instructions before
+            // A block covers up to 64 instructions (256 bytes) from its start: it overlaps [va, va+length) when it
+            // starts less than 256 bytes before va and before va+length.
+            if (pc + 4 * MaxBlockInstructions - va < length + 4 * MaxBlockInstructions) (dead ??= new()).Add(pc);
         if (dead == null) return;
         foreach (var pc in dead) blocks.Remove(pc);
         Array.Clear(blockCache);

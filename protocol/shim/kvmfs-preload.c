@@ -434,18 +434,26 @@ static int range_mapped(uint64_t addr, uint64_t len)
 	return 1;
 }
 
-/* Guest RAM ranges already moved into a memfd: asked again (a slot re-added), they are shared again. */
+/* Guest RAM lives in ONE memfd per process, the arena: every range the daemon asks for is moved
+ * into it in place at the next free offset, and the daemon gets (arena fd, offset). One fd in all,
+ * however many memslots there are (KVM allows 32767; one memfd per slot ran into RLIMIT_NOFILE).
+ * The arena is sparse: only pages the VMM or the guest touched take memory. A range asked for
+ * again (a slot deleted and re-added, or a sub-range) is shared again at its arena offset, so
+ * the daemon's new mapping shows the same bytes as the VMM's. */
 struct moved_range {
 	uintptr_t start;
 	size_t size;
-	int memfd;
+	uint64_t arena_off;  /* where the range lives in the arena */
 };
 static struct moved_range *g_moved;
 static int g_nmoved;
+static int g_arena = -1;        /* the arena memfd, or -1 before the first move */
+static uint64_t g_arena_size;   /* bytes handed out so far (the arena's length) */
 
-/* Moves [addr, addr+size) into a memfd in place: same addresses, same contents, now MAP_SHARED.
- * Only resident pages are copied; the rest of an anonymous mapping is zero, as is the new memfd. */
-static int move_to_memfd(uintptr_t addr, size_t size, int *memfd)
+/* Moves [addr, addr+size) into the arena in place: same addresses, same contents, now MAP_SHARED.
+ * Only resident pages are copied; the rest of an anonymous mapping is zero, as is the new space.
+ * Called with g_lock held. */
+static int move_to_arena(uintptr_t addr, size_t size, uint64_t *arena_off)
 {
 	size_t ps = (size_t)page_size();
 	size_t pages = size / ps;
@@ -457,18 +465,24 @@ static int move_to_memfd(uintptr_t addr, size_t size, int *memfd)
 		free(vec);
 		return e;
 	}
-	int fd = memfd_create("kvmfs-guest-ram", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+	if (g_arena < 0) {
+		g_arena = memfd_create("kvmfs-guest-ram", MFD_CLOEXEC);
+		if (g_arena < 0) {
+			int e = errno;
+			free(vec);
+			return e;
+		}
+	}
+	uint64_t off = g_arena_size;
+	if (ftruncate(g_arena, (off_t)(off + size)) < 0) {
 		int e = errno;
-		if (fd >= 0)
-			sys_close(fd);
 		free(vec);
 		return e;
 	}
-	void *tmp = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *tmp = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, g_arena, (off_t)off);
 	if (tmp == MAP_FAILED) {
 		int e = errno;
-		sys_close(fd);
+		ftruncate(g_arena, (off_t)off);
 		free(vec);
 		return e;
 	}
@@ -479,18 +493,22 @@ static int move_to_memfd(uintptr_t addr, size_t size, int *memfd)
 			copied++;
 		}
 	free(vec);
-	void *at = mmap((void *)addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	void *at = mmap((void *)addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, g_arena, (off_t)off);
 	int e = at == MAP_FAILED ? errno : 0;
 	munmap(tmp, size);
 	if (e) {
-		sys_close(fd);
+		ftruncate(g_arena, (off_t)off);
 		return e;
 	}
-	debug("moved %#lx+%#zx into memfd %d (%zu resident pages copied)", (unsigned long)addr, size, fd, copied);
-	*memfd = fd;
+	g_arena_size = off + size;
+	debug("moved %#lx+%#zx into the arena at %#llx (%zu resident pages copied)", (unsigned long)addr, size,
+	      (unsigned long long)off, copied);
+	*arena_off = off;
 	return 0;
 }
 
+/* The fd to send is the arena itself: SCM_RIGHTS gives the daemon its own reference, which it
+ * closes once it has mapped the range, so neither side holds an fd per slot. */
 static int share_memory(uint64_t addr, uint64_t size, int *fd, uint64_t *offset)
 {
 	size_t ps = (size_t)page_size();
@@ -500,8 +518,8 @@ static int share_memory(uint64_t addr, uint64_t size, int *fd, uint64_t *offset)
 	for (int i = 0; i < g_nmoved; i++) {
 		struct moved_range *m = &g_moved[i];
 		if (addr >= m->start && addr + size <= m->start + m->size) {
-			*fd = m->memfd;
-			*offset = addr - m->start;
+			*fd = g_arena;
+			*offset = m->arena_off + (addr - m->start);
 			pthread_mutex_unlock(&g_lock);
 			return 0;
 		}
@@ -512,16 +530,19 @@ static int share_memory(uint64_t addr, uint64_t size, int *fd, uint64_t *offset)
 			return EINVAL;
 		}
 	}
-	int memfd = -1;
-	int e = move_to_memfd((uintptr_t)addr, (size_t)size, &memfd);
+	uint64_t off = 0;
+	int e = 0;
+	struct moved_range *t = realloc(g_moved, (size_t)(g_nmoved + 1) * sizeof *t);
+	if (!t)
+		e = ENOMEM;
+	else {
+		g_moved = t;
+		e = move_to_arena((uintptr_t)addr, (size_t)size, &off);
+	}
 	if (!e) {
-		struct moved_range *t = realloc(g_moved, (size_t)(g_nmoved + 1) * sizeof *t);
-		if (t) {
-			g_moved = t;
-			g_moved[g_nmoved++] = (struct moved_range){ (uintptr_t)addr, (size_t)size, memfd };
-		}
-		*fd = memfd;
-		*offset = 0;
+		g_moved[g_nmoved++] = (struct moved_range){ (uintptr_t)addr, (size_t)size, off };
+		*fd = g_arena;
+		*offset = off;
 	}
 	pthread_mutex_unlock(&g_lock);
 	return e;
@@ -953,9 +974,12 @@ static void atfork_child(void)
 	for (int i = 0; i < g_nfds; i++)
 		if (g_fds[i])
 			g_fds[i]->foreign = 1;
-	for (int i = 0; i < g_nmoved; i++)
-		g_moved[i].memfd = -1;
+	/* The child shares the parent's arena pages only until it maps its own guest RAM. */
 	g_nmoved = 0;
+	if (g_arena >= 0)
+		sys_close(g_arena);
+	g_arena = -1;
+	g_arena_size = 0;
 	if (g_ctl >= 0)
 		sys_close(g_ctl);
 	g_ctl = -1;

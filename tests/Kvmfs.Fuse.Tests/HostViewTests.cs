@@ -36,17 +36,17 @@ public sealed unsafe class HostViewTests
             Assert.Matches(@"\n5\s+0x0000000040000000\s+0x0000000000004000\s", slots);
             Assert.Contains($"0x{ram:x}", slots);
 
-            Assert.Contains($"vm {vm.Id}", File.ReadAllText(Path.Combine(dir, "info")));
+            Assert.Contains($"vm             {vm.Id}\n", File.ReadAllText(Path.Combine(dir, "info")));
             Assert.Contains("host-view-test", File.ReadAllText(Path.Combine(dir, "info")));
             Assert.Contains("no in-kernel irqchip", File.ReadAllText(Path.Combine(dir, "vgic")));
             Assert.Contains("guest execution is not wired", File.ReadAllText(Path.Combine(dir, "stage2")));
 
             // KVM_ARM_VCPU_INIT's reset state: PC 0, PSTATE EL1h with DAIF masked (0x3c5).
             string regs = File.ReadAllText(Path.Combine(dir, "vcpus/0/regs"));
-            Assert.Contains("pc  0x0000000000000000", regs);
-            Assert.Contains("pstate 0x000003c5 (EL1h, DAIF masked)", regs);
+            Assert.Contains("\npc       0x0000000000000000\n", regs);
+            Assert.Contains("\npstate   0x00000000000003c5   (EL1h, DAIF masked, NZCV clear)\n", regs);
             Assert.Contains("MIDR_EL1", File.ReadAllText(Path.Combine(dir, "vcpus/0/sysregs")));
-            Assert.Contains("initialized True", File.ReadAllText(Path.Combine(dir, "vcpus/0/stats")));
+            Assert.Contains("\ninitialized    yes (KVM_ARM_VCPU_INIT target KVM_ARM_TARGET_GENERIC_V8)\n", File.ReadAllText(Path.Combine(dir, "vcpus/0/stats")));
 
             // Once the VMM lets go, the VM leaves the tree.
             vcpu.Release();
@@ -60,6 +60,47 @@ public sealed unsafe class HostViewTests
         {
             vcpu?.Release();
             if (!vm.Destroyed) vm.Release();
+        }
+    }
+
+    [FuseFact]
+    public void A_vm_node_answers_its_owner_process_and_EIO_to_any_other_as_KVM_does()
+    {
+        const uint KVM_CHECK_EXTENSION = 0xAE03, KVM_CAP_NR_VCPUS = 9, KVM_GET_MP_STATE = 0x8004AE98;
+        var user = new HeapUser();
+        // One VM of this process, one of another process (pid 1 stands for any other VMM).
+        var mineSys = new KvmSystem(new VmOwner(Environment.ProcessId, "mine"));
+        var otherSys = new KvmSystem(new VmOwner(1, "someone else"));
+        var mine = Assert.IsType<Vm>(Call(mineSys, user, KvmIoctls.KVM_CREATE_VM, 0).NewObject);
+        var other = Assert.IsType<Vm>(Call(otherSys, user, KvmIoctls.KVM_CREATE_VM, 0).NewObject);
+        var otherVcpu = Assert.IsType<Vcpu>(Call(other, user, KvmIoctls.KVM_CREATE_VCPU, 0).NewObject);
+        try
+        {
+            using var m = new MountedKvmfs();
+            long direct = Call(mine, user, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS).Value;
+            int fd = Native.Open(m[$"vms/{mine.Id}/vm"], Native.O_RDWR);
+            Assert.True(fd >= 0);
+            Assert.Equal(direct, Native.Ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS));
+            Native.Close(fd);
+
+            // kvm->mm != current->mm: EIO for every ioctl, the VM unchanged.
+            foreach (var node in new[] { $"vms/{other.Id}/vm", $"vms/{other.Id}/vcpus/0/vcpu" })
+            {
+                fd = Native.Open(m[node], Native.O_RDWR);
+                Assert.True(fd >= 0, node);
+                Assert.Equal((-1, Native.EIO), (Native.Ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS), Native.Errno));
+                uint state = 0;
+                Assert.Equal((-1, Native.EIO), (Native.Ioctl(fd, KVM_GET_MP_STATE, &state), Native.Errno));
+                Assert.Equal((-1, Native.EIO), (Native.Ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, 1), Native.Errno));
+                Native.Close(fd);
+            }
+            Assert.Equal(1, other.VcpuCount);
+        }
+        finally
+        {
+            otherVcpu.Release();
+            other.Release();
+            mine.Release();
         }
     }
 

@@ -6,7 +6,7 @@ namespace Kvmfs.Fuse.Tests;
 internal static unsafe partial class Native
 {
     public const int O_RDONLY = 0, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-    public const int EINTR = 4, EBADF = 9, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOTTY = 25, ENOSYS = 38;
+    public const int EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EFAULT = 14, EINVAL = 22, ENOTTY = 25, ENOSYS = 38;
     public const short POLLIN = 1;
     public const int SIGUSR1 = 10;
 

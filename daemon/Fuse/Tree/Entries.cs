@@ -40,13 +40,17 @@ public sealed class TextEntry(string name, string headline, Func<string> body) :
 
 /// <summary>A node that answers KVM ioctls: each open gets the object its ioctls go to (a new
 /// system object for kvm, the VM or vCPU itself for vm and vcpu).</summary>
-public sealed class IoctlEntry(string name, Func<VmOwner, KvmObject?> open, bool ownsObject) : Entry(name)
+public sealed class IoctlEntry(string name, Func<VmOwner, KvmObject?> open, bool ownsObject, int? ownerPid = null) : Entry(name)
 {
     /// <summary>Null: the object is gone (ENOENT).</summary>
     public KvmObject? Open(VmOwner owner) => open(owner);
 
     /// <summary>True for kvm: each open owns a fresh system object, released with the file.</summary>
     public bool OwnsObject { get; } = ownsObject;
+
+    /// <summary>The VM's owner process: only it may issue ioctls here (KVM answers EIO to any
+    /// other process, kvm->mm != current->mm). Null for kvm, which any process may use.</summary>
+    public int? OwnerPid { get; } = ownerPid;
 }
 
 /// <summary>The live ioctl and exit trace.</summary>

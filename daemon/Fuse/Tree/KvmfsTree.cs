@@ -43,12 +43,12 @@ public static class KvmfsTree
                 "memslots: guest physical ranges the VMM registered with KVM_SET_USER_MEMORY_REGION, and the host memory behind each",
                 vm.Memslots),
             new TextEntry("stage2",
-                "stage-2 translation: guest physical -> host memory, built from memslots as the guest touches them (not built until guest execution is wired into KVM_RUN)",
+                "stage-2 translation: guest physical -> host memory, built from memslots as the guest touches them (empty until guests run: guest execution is not wired into KVM_RUN yet)",
                 vm.Stage2),
             new TextEntry("vgic",
-                "vGIC: the virtual interrupt controller - model, distributor / redistributor / ITS addresses, and every enabled, pending or active interrupt",
+                "vGIC: the virtual interrupt controller - model, distributor / redistributor / ITS addresses, each vCPU's redistributor and CPU interface, and every enabled, pending or active interrupt",
                 vm.Vgic),
-            new IoctlEntry("vm", _ => vm.Object, ownsObject: false),
+            new IoctlEntry("vm", _ => vm.Object, ownsObject: false, vm.OwnerPid),
             new DirectoryEntry("vcpus", () => Vcpus(vm)),
             new DirectoryEntry("devices", () => Devices(vm)),
         ]);
@@ -56,7 +56,7 @@ public static class KvmfsTree
     private static IReadOnlyList<Entry> Vcpus(IVmView vm)
     {
         var list = new List<Entry>();
-        foreach (var vcpu in vm.Vcpus) list.Add(Vcpu(vcpu));
+        foreach (var vcpu in vm.Vcpus) list.Add(Vcpu(vcpu, vm.OwnerPid));
         return list;
     }
 
@@ -66,23 +66,23 @@ public static class KvmfsTree
         foreach (var device in vm.Devices)
         {
             var d = device;
-            list.Add(new IoctlEntry(d.Id.ToString(), _ => d, ownsObject: false));
+            list.Add(new IoctlEntry(d.Id.ToString(), _ => d, ownsObject: false, vm.OwnerPid));
         }
         return list;
     }
 
-    private static DirectoryEntry Vcpu(IVcpuView vcpu) =>
+    private static DirectoryEntry Vcpu(IVcpuView vcpu, int? ownerPid) =>
         new(vcpu.Id.ToString(), () =>
         [
             new TextEntry("regs",
-                $"vCPU {vcpu.Id} registers: X0-X30, SP, PC, PSTATE decoded, SP_EL1, ELR_EL1, SPSR_EL1, FPSR/FPCR (struct kvm_regs) as KVM holds them between runs",
+                $"vCPU {vcpu.Id} registers: X0-X30, SP, PC, PSTATE decoded, SP_EL1, ELR/SPSR/ESR/FAR of EL1, FPSR/FPCR (struct kvm_regs and ONE_REG) as KVM holds them between runs",
                 vcpu.Regs),
             new TextEntry("sysregs",
                 $"vCPU {vcpu.Id} system registers: the guest's EL1 state that KVM saves and restores on every world switch, by name",
                 vcpu.Sysregs),
             new TextEntry("stats",
-                $"vCPU {vcpu.Id} state and statistics: id, MPIDR, KVM_ARM_VCPU_INIT features, MP state, KVM_RUN calls and exits",
+                $"vCPU {vcpu.Id} state and statistics: id, MPIDR, KVM_ARM_VCPU_INIT target and features, MP state, KVM_RUN calls and exits",
                 vcpu.Stats),
-            new IoctlEntry("vcpu", _ => vcpu.Object, ownsObject: false),
+            new IoctlEntry("vcpu", _ => vcpu.Object, ownsObject: false, ownerPid),
         ]);
 }

@@ -62,6 +62,7 @@ public sealed class FrontEndKvmView(Func<VmOwner, KvmObject>? systemFactory = nu
         private readonly List<KvmObject> _devices = [];
 
         public int Id => obj.Id;
+        public int? OwnerPid => owner.Pid;
         public KvmObject Object => obj;
 
         public IReadOnlyList<IVcpuView> Vcpus { get { lock (_vcpus) return [.. _vcpus]; } }

@@ -6,7 +6,7 @@ namespace Kvmfs.Fuse.View;
 /// <summary>
 /// The view over the daemon's registry of live VMs (<see cref="KvmHost"/>): every VM of this
 /// process, whichever front end created it (the preload shim's socket or the file system's own kvm
-/// node), with its real memslots, vGIC, registers and stats rendered by <see cref="KvmText"/>.
+/// node), with its real memslots, vGIC, registers and stats rendered by <see cref="VmText"/>.
 /// The object model keeps the registry itself, so Created/Released have nothing to record.
 /// </summary>
 public sealed class HostKvmView : IKvmView
@@ -39,10 +39,11 @@ public sealed class HostKvmView : IKvmView
     {
         public int Id => vm.Id;
         public KvmObject Object => vm;
-        public string Info() => KvmText.VmInfo(vm);
-        public string Memslots() => KvmText.Memslots(vm);
+        public int? OwnerPid => vm.Owner.Pid;
+        public string Info() => VmText.Info(vm);
+        public string Memslots() => VmText.Memslots(vm);
         public string Stage2() => Stage2NotBuilt;
-        public string Vgic() => KvmText.Vgic(vm);
+        public string Vgic() => VmText.Vgic(vm);
 
         public IReadOnlyList<IVcpuView> Vcpus
         {
@@ -76,8 +77,8 @@ public sealed class HostKvmView : IKvmView
     {
         public int Id => vcpu.VcpuId;
         public KvmObject Object => vcpu;
-        public string Regs() => KvmText.VcpuRegs(vcpu);
-        public string Sysregs() => KvmText.VcpuSysregs(vcpu);
-        public string Stats() => KvmText.VcpuStats(vcpu);
+        public string Regs() => VmText.Regs(vcpu);
+        public string Sysregs() => VmText.Sysregs(vcpu);
+        public string Stats() => VmText.Stats(vcpu);
     }
 }

@@ -30,6 +30,11 @@ public interface IVmView
 {
     int Id { get; }
 
+    /// <summary>The process that owns the VM (the one that created it; KVM's kvm->mm). Its vm,
+    /// vcpu and device nodes answer only that process, EIO to any other, as KVM does for an fd
+    /// used outside the VMM's address space. Null: not known, every caller is served.</summary>
+    int? OwnerPid { get; }
+
     /// <summary>The VM object: what the vm node's ioctls reach.</summary>
     KvmObject Object { get; }
 

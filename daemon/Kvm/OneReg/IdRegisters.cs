@@ -28,6 +28,9 @@ public static class IdRegisters
     public const int Pfr0GicShift = 24, Pfr0Csv2Shift = 56, Pfr0Csv3Shift = 60;
     /// <summary>ID_AA64DFR0_EL1: ARMv8.0 debug, 6 breakpoints, 4 watchpoints, 2 context comparators, no PMU (KVM hides it without the feature).</summary>
     public const ulong Aa64Dfr0 = 0x0000_0000_1030_5006;
+    /// <summary>ID_AA64DFR0_EL1.PMUVer: 1 (PMUv3, as the A57) for a vCPU with KVM_ARM_VCPU_PMU_V3, else 0.</summary>
+    public const int Dfr0PmuVerShift = 8;
+    public const ulong PmuVerV3 = 1;
     /// <summary>ID_AA64ISAR0_EL1: CRC32 only.</summary>
     public const ulong Aa64Isar0 = 0x0000_0000_0001_0000;
     /// <summary>ID_AA64MMFR0_EL1: 44-bit PA, 16-bit ASID, mixed endian, 4K and 64K granules (as the A57).</summary>

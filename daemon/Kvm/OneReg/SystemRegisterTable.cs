@@ -14,10 +14,17 @@ public enum SysRegKind
     IdReg,
     /// <summary>AArch32 ID register on a CPU without AArch32: reads as zero, user writes are ignored.</summary>
     Aa32IdRaz,
+    /// <summary>Listed for compatibility, reads as zero, writes ignored (PMSWINC_EL0: get_raz_reg/set_wi_reg).</summary>
+    RazWi,
 }
 
-/// <summary>One row of the table: encoding, name, behaviour, reset value, writable bits.</summary>
-public sealed record SysRegDesc(string Name, int Op0, int Op1, int CRn, int CRm, int Op2, SysRegKind Kind, ulong Reset = 0, ulong WritableMask = ~0ul)
+/// <summary>
+/// One row of the table: encoding, name, behaviour, reset value, writable bits; PMU rows exist
+/// only for vCPUs with KVM_ARM_VCPU_PMU_V3 (pmu_visibility), and a row may keep its value in
+/// another row's storage (PMxxxCLR and PMxxxSET share one register in KVM).
+/// </summary>
+public sealed record SysRegDesc(string Name, int Op0, int Op1, int CRn, int CRm, int Op2, SysRegKind Kind, ulong Reset = 0, ulong WritableMask = ~0ul,
+    bool PmuOnly = false, string? StorageOf = null)
 {
     public ulong Id { get; } = OneRegId.SysReg(Op0, Op1, CRn, CRm, Op2);
 }
@@ -114,8 +121,45 @@ public static class SystemRegisterTable
         t.Add(new("DACR32_EL2", 3, 4, 3, 0, 0, SysRegKind.Stored, ResetUnknown));
         t.Add(new("IFSR32_EL2", 3, 4, 5, 0, 1, SysRegKind.Stored, ResetUnknown));
         t.Add(new("FPEXC32_EL2", 3, 4, 5, 3, 0, SysRegKind.Stored, 0x700));
+        AddPmu(t);
         t.Sort((a, b) => a.Id.CompareTo(b.Id));
         return [.. t];
+    }
+
+    /// <summary>PMCR_EL0.N: the emulated PMU has 6 event counters (as the Cortex-A57).</summary>
+    public const int PmuCounters = 6;
+    /// <summary>What KVM's reset_pmu_reg keeps of the UNKNOWN value: the cycle counter bit and one bit per counter.</summary>
+    public const ulong PmuCounterMask = (1ul << 31) | ((1ul << PmuCounters) - 1);
+    /// <summary>ARMV8_PMU_EVTYPE_MASK: the writable bits of PMEVTYPER&lt;n&gt;_EL0.</summary>
+    public const ulong PmuEvtypeMask = 0xc800ffff;
+    /// <summary>
+    /// PMCR_EL0 after reset_pmcr: the host's IMP (0x41, Arm), IDCODE (0x01) and N fields, the
+    /// writable low byte UNKNOWN (KVM's 0xdecafbad pattern) except E = 0, and LC = 1 because
+    /// there is no AArch32 EL0.
+    /// </summary>
+    public const ulong PmcrReset = (0x41ul << 24) | (0x01ul << 16) | ((ulong)PmuCounters << 11) | ((0xdecafbadul & 0xff) & ~1ul) | (1ul << 6);
+
+    /// <summary>The PMUv3 registers KVM 6.1 saves and lists (sys_regs.c PMU_SYS_REG rows with storage or a user accessor).</summary>
+    private static void AddPmu(List<SysRegDesc> t)
+    {
+        ulong counters = ResetUnknown & PmuCounterMask;
+        t.Add(new("PMINTENSET_EL1", 3, 0, 9, 14, 1, SysRegKind.Stored, counters, PmuOnly: true));
+        t.Add(new("PMINTENCLR_EL1", 3, 0, 9, 14, 2, SysRegKind.Stored, counters, PmuOnly: true, StorageOf: "PMINTENSET_EL1"));
+        t.Add(new("PMCR_EL0", 3, 3, 9, 12, 0, SysRegKind.Stored, PmcrReset, PmuOnly: true));
+        t.Add(new("PMCNTENSET_EL0", 3, 3, 9, 12, 1, SysRegKind.Stored, counters, PmuOnly: true));
+        t.Add(new("PMCNTENCLR_EL0", 3, 3, 9, 12, 2, SysRegKind.Stored, counters, PmuOnly: true, StorageOf: "PMCNTENSET_EL0"));
+        t.Add(new("PMOVSCLR_EL0", 3, 3, 9, 12, 3, SysRegKind.Stored, counters, PmuOnly: true, StorageOf: "PMOVSSET_EL0"));
+        t.Add(new("PMSWINC_EL0", 3, 3, 9, 12, 4, SysRegKind.RazWi, PmuOnly: true));
+        t.Add(new("PMSELR_EL0", 3, 3, 9, 12, 5, SysRegKind.Stored, ResetUnknown & 0x1f, PmuOnly: true));
+        t.Add(new("PMCCNTR_EL0", 3, 3, 9, 13, 0, SysRegKind.Stored, ResetUnknown, PmuOnly: true));
+        t.Add(new("PMUSERENR_EL0", 3, 3, 9, 14, 0, SysRegKind.Stored, 0, PmuOnly: true));
+        t.Add(new("PMOVSSET_EL0", 3, 3, 9, 14, 3, SysRegKind.Stored, counters, PmuOnly: true));
+        for (int n = 0; n < 31; n++)
+        {
+            t.Add(new($"PMEVCNTR{n}_EL0", 3, 3, 14, 8 + n / 8, n % 8, SysRegKind.Stored, ResetUnknown & 0xffff_ffff, PmuOnly: true));
+            t.Add(new($"PMEVTYPER{n}_EL0", 3, 3, 14, 12 + n / 8, n % 8, SysRegKind.Stored, ResetUnknown & PmuEvtypeMask, PmuOnly: true));
+        }
+        t.Add(new("PMCCFILTR_EL0", 3, 3, 14, 15, 7, SysRegKind.Stored, 0, PmuOnly: true));
     }
 
     private static Dictionary<ulong, SysRegDesc> BuildIndex()
@@ -134,6 +178,9 @@ public static class SystemRegisterTable
     {
         var d = new Dictionary<ulong, int>();
         for (int i = 0; i < Table.Length; i++) d[Table[i].Id] = i;
+        // Rows that share another row's register keep their value in its slot.
+        foreach (var r in Table)
+            if (r.StorageOf is { } owner) d[r.Id] = d[Array.Find(Table, o => o.Name == owner)!.Id];
         return d;
     }
 

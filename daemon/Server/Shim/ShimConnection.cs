@@ -379,24 +379,32 @@ internal sealed unsafe class ShimConnection : IUserAccess
         q.hdr = Header(MsgType.ShareMemory, sizeof(WireShareMemory));
         if (!Send(ref q) || !ReceiveReply(MsgType.UserStatus, sizeof(WireUserStatus), out _, out int fd)) return -Libc.EFAULT;
         var r = MemoryMarshal.Read<WireUserStatus>(_rx);
-        if (r.error != 0 || fd < 0)
+        if (r.error != 0)
         {
             if (fd >= 0) Libc.close(fd);
-            return -(r.error != 0 ? r.error : Libc.EFAULT);
+            return -r.error;
         }
+        if (fd < 0)
+        {
+            // The shim sent its memfd but none arrived: the kernel drops SCM_RIGHTS fds when the
+            // receiver is at its fd limit. The region is unusable for us; never fatal.
+            Log.Warning("VMM {Pid}: guest memory {Address:x}+{Size:x}: the memfd did not arrive (daemon out of fds?)", _session!.Pid, address, size);
+            return -Libc.ENOMEM;
+        }
+        // Map, then close at once: the mapping keeps the memory, and a daemon holding one fd per
+        // memslot would run out of fds long before KVM's 32767 slots.
         nint p = Libc.mmap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, (long)r.value);
+        int mapErrno = p == -1 ? Libc.Errno : 0;
+        Libc.close(fd);
         if (p == -1)
         {
-            int e = Libc.Errno;
-            Libc.close(fd);
-            Log.Warning("VMM {Pid}: mapping shared memory {Address:x}+{Size:x} failed, errno {Errno}", _session!.Pid, address, size, e);
-            return -e;
+            Log.Warning("VMM {Pid}: mapping shared memory {Address:x}+{Size:x} failed, errno {Errno}", _session!.Pid, address, size, mapErrno);
+            return -mapErrno;
         }
         var session = _session!;
-        memory = new SharedMemory(fd, p, size, m =>
+        memory = new SharedMemory(-1, p, size, m =>
         {
             Libc.munmap(m.HostPointer, (nuint)m.Size);
-            Libc.close(m.Fd);
             session.UntrackMemory(m);
         });
         if (!session.TrackMemory(memory))

@@ -14,7 +14,7 @@ public sealed class ShimSession
 {
     private readonly object _gate = new();
     private readonly Dictionary<uint, KvmObject> _objects = new();
-    private readonly List<SharedMemory> _memory = new();
+    private readonly HashSet<SharedMemory> _memory = new(); // a set: 32767 slots make List.Remove quadratic
     private uint _nextHandle = 1;
     private int _connections;
     private bool _closed;

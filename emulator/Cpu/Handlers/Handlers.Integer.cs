@@ -134,21 +134,30 @@ public static unsafe partial class Handlers
     {
         uint size = i >> 30, opc = (i >> 22) & 3, rt = i & 31, rn = (i >> 5) & 31;
         ulong address;
-        bool writeback = false, post = false;
+        bool writeback = false, post = false, unprivileged = false;
         if (((i >> 24) & 1) != 0) address = c.XSp(rn) + (((i >> 10) & 0xFFF) << (int)size);
         else
         {
             ulong imm9 = SignExtend((i >> 12) & 0x1FF, 9);
             uint mode = (i >> 10) & 3;
-            if (mode == 2) { c.RaiseUndefined(); return; } // LDTR/STTR: not yet
-            writeback = mode != 0;
+            unprivileged = mode == 2;                      // LDTR/STTR family: unscaled offset, EL0 permissions
+            writeback = mode == 1 || mode == 3;
             post = mode == 1;
             address = post ? c.XSp(rn) : c.XSp(rn) + imm9;
         }
-        if (opc == 2 && size == 3) { if (!writeback) return; c.RaiseUndefined(); return; } // PRFM
+        if (opc == 2 && size == 3) { if (!writeback && !unprivileged) return; c.RaiseUndefined(); return; } // PRFM, PRFUM
         if (opc == 3 && size >= 2) { c.RaiseUndefined(); return; }
         ulong v = 0;
         bool ok;
+        if (unprivileged && c.BeginUnprivileged())
+        {
+            ok = opc == 0 ? WriteSized(c, address, size, c.X(rt)) : ReadSized(c, address, size, out v);
+            c.EndUnprivileged();
+            if (!ok) return;
+            if (opc >= 2) { v = SignExtend(v, 8 << (int)size); if (opc == 3) v = (uint)v; }
+            if (opc != 0) c.SetX(rt, v);
+            return;
+        }
         if (opc == 0)
         {
             ulong x = c.X(rt);

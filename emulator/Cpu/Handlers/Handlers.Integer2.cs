@@ -41,7 +41,8 @@ public static unsafe partial class Handlers
     {
         bool sf = (i >> 31) != 0;
         int lsb = (int)((i >> 10) & 63);
-        if (((i >> 22) & 1) != (i >> 31) || (!sf && lsb >= 32)) { c.RaiseUndefined(); return; }
+        // op21 (bits 30:29) and o0 (bit 21) must be zero, N must equal sf.
+        if ((i & 0x6020_0000) != 0 || ((i >> 22) & 1) != (i >> 31) || (!sf && lsb >= 32)) { c.RaiseUndefined(); return; }
         ulong n = c.X((i >> 5) & 31), m = c.X((i >> 16) & 31);
         ulong r = sf ? (lsb == 0 ? m : (m >> lsb) | (n << (64 - lsb)))
                      : (lsb == 0 ? (uint)m : (uint)(((ulong)(uint)n << 32 | (uint)m) >> lsb));
@@ -213,7 +214,13 @@ public static unsafe partial class Handlers
     {
         uint size = i >> 30, rt = i & 31, rs = (i >> 16) & 31;
         bool o2 = ((i >> 23) & 1) != 0, load = ((i >> 22) & 1) != 0, o1 = ((i >> 21) & 1) != 0, o0 = ((i >> 15) & 1) != 0;
-        if (o1) { c.RaiseUndefined(); return; } // pairs and CAS: not yet
+        if (o1)
+        {
+            // LDXP/STXP/LDAXP/STLXP; with size 0x (CASP) or o2 = 1 (CAS) the LSE atomics, not implemented.
+            if (o2 || size < 2) { c.RaiseUndefined(); return; }
+            ExclusivePair(c, i);
+            return;
+        }
         ulong address = c.XSp((i >> 5) & 31);
         int bytes = 1 << (int)size;
         if ((address & (ulong)(bytes - 1)) != 0) { c.RaiseAlignmentFault(address, !load); return; }
@@ -254,6 +261,60 @@ public static unsafe partial class Handlers
                 _ => CompareExchangeSmall(p, size, value, expected),
             };
         }
+        c.S->ExclusiveSize = 0;
+        c.SetX(rs, success ? 0UL : 1UL);
+    }
+
+    /// <summary>Stripes of locks for 128-bit store-exclusive pairs: .NET has no 16-byte compare-and-swap, so two
+    /// STXPs to the same location are serialised by the lock of its stripe (plain stores do not take it).</summary>
+    static readonly object[] pairLocks = CreatePairLocks();
+    static object[] CreatePairLocks()
+    {
+        var l = new object[64];
+        for (int k = 0; k < l.Length; k++) l[k] = new object();
+        return l;
+    }
+
+    /// <summary>LDXP/LDAXP/STXP/STLXP: two W (8 bytes) or two X (16 bytes) registers, aligned to the total size.</summary>
+    static void ExclusivePair(ArmCpu c, uint i)
+    {
+        bool is64 = ((i >> 30) & 1) != 0, load = ((i >> 22) & 1) != 0;
+        uint rt = i & 31, rt2 = (i >> 10) & 31, rs = (i >> 16) & 31;
+        ulong address = c.XSp((i >> 5) & 31);
+        int bytes = is64 ? 16 : 8;
+        if ((address & (ulong)(bytes - 1)) != 0) { c.RaiseAlignmentFault(address, !load); return; }
+        byte* p = c.HostPointer(address, bytes, load ? AccessType.Read : AccessType.Write);
+        if (p == null) return;
+        ulong* q = (ulong*)p;
+        if (load)
+        {
+            ulong lo, hi = 0;
+            if (is64) lock (pairLocks[(address >> 4) & 63]) { lo = Volatile.Read(ref q[0]); hi = Volatile.Read(ref q[1]); }
+            else lo = Volatile.Read(ref q[0]);
+            c.S->ExclusiveAddress = address;
+            c.S->ExclusiveValue = lo;
+            c.S->ExclusiveValueHigh = hi;
+            c.S->ExclusiveSize = (uint)bytes;
+            if (is64) { c.SetX(rt, lo); c.SetX(rt2, hi); }
+            else { c.SetX(rt, (uint)lo); c.SetX(rt2, lo >> 32); }
+            return;
+        }
+        bool success = c.S->ExclusiveSize == (uint)bytes && c.S->ExclusiveAddress == address;
+        if (success)
+        {
+            if (!is64)
+            {
+                ulong value = (uint)c.X(rt) | c.X(rt2) << 32;
+                success = Interlocked.CompareExchange(ref q[0], value, c.S->ExclusiveValue) == c.S->ExclusiveValue;
+            }
+            else
+                lock (pairLocks[(address >> 4) & 63])
+                {
+                    success = q[0] == c.S->ExclusiveValue && q[1] == c.S->ExclusiveValueHigh;
+                    if (success) { q[0] = c.X(rt); q[1] = c.X(rt2); }
+                }
+        }
+        else Interlocked.MemoryBarrier();
         c.S->ExclusiveSize = 0;
         c.SetX(rs, success ? 0UL : 1UL);
     }

@@ -133,8 +133,51 @@ public static unsafe partial class Handlers
     {
         // NOP, YIELD, WFE, WFI, SEV, SEVL and every other hint (unadvertised features execute as NOP).
         uint op = (i >> 5) & 0x7F;
-        if (op == 3 && c.S->CurrentEl < 2 && c.HasEl2 && (c.Sys(SysReg.HCR_EL2) & ArmCpu.Hcr.TWI) != 0)
-            c.RaiseSync(ArmCpu.MakeEsr(ExceptionClass.WfiWfe, 1u << 24 | 0xEu << 20), 0, c.S->PC, toEl2: true);
+        switch (op)
+        {
+            case 2: // WFE
+                if (TrapWaitForEvent(c, wfe: true)) return;
+                // Nothing else in this model sends events, so the wait ends at once (spurious wake-ups are allowed).
+                c.S->EventRegister = 0;
+                return;
+            case 3: // WFI
+                if (TrapWaitForEvent(c, wfe: false)) return;
+                if (!c.InterruptPending) c.RequestWaitForInterrupt();
+                return;
+            case 4: // SEV
+            case 5: // SEVL
+                c.S->EventRegister = 1;
+                return;
+        }
+    }
+
+    /// <summary>WFI/WFE traps: from EL0 to EL1 unless SCTLR_EL1.nTWI/nTWE, then to EL2 by HCR_EL2.TWI/TWE (EC 0x01, TI = WFE).</summary>
+    static bool TrapWaitForEvent(ArmCpu c, bool wfe)
+    {
+        uint iss = 1u << 24 | 0xEu << 20 | (wfe ? 1u : 0);
+        if (c.S->CurrentEl == 0 && (c.Sys(SysReg.SCTLR_EL1) & (wfe ? 1UL << 18 : 1UL << 16)) == 0)
+        {
+            c.RaiseSync(ArmCpu.MakeEsr(ExceptionClass.WfiWfe, iss), 0, c.S->PC, toEl2: false);
+            return true;
+        }
+        if (c.S->CurrentEl < 2 && c.HasEl2 && (c.Sys(SysReg.HCR_EL2) & (wfe ? ArmCpu.Hcr.TWE : ArmCpu.Hcr.TWI)) != 0)
+        {
+            c.RaiseSync(ArmCpu.MakeEsr(ExceptionClass.WfiWfe, iss), 0, c.S->PC, toEl2: true);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>SMC: there is no EL3, so SMC is UNDEFINED, except that HCR_EL2.TSC traps it from EL1 to EL2
+    /// (EC 0x17; ELR_EL2 is the SMC itself, the hyp steps over it after emulating PSCI/SMCCC).</summary>
+    public static void Smc(ArmCpu c, uint i)
+    {
+        if (c.S->CurrentEl == 1 && c.HasEl2 && (c.Sys(SysReg.HCR_EL2) & ArmCpu.Hcr.TSC) != 0)
+        {
+            c.RaiseSync(ArmCpu.MakeEsr(ExceptionClass.Smc64, (i >> 5) & 0xFFFF), 0, c.S->PC, toEl2: true);
+            return;
+        }
+        c.RaiseUndefined();
     }
 
     public static void Clrex(ArmCpu c, uint i) => c.S->ExclusiveSize = 0;

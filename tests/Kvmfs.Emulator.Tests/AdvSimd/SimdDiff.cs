@@ -80,7 +80,7 @@ public static unsafe class SimdDiff
         0x007FFFFF, 0x7F7FFFFF, 0x4B000001, 0x3F000000, 0x4F000000, 0xCF000000, 0x3FC00000, 0x40200000,
     };
 
-    static ulong RandomLane64(Random rng)
+    public static ulong RandomLane64(Random rng)
     {
         switch (rng.Next(8))
         {
@@ -102,7 +102,7 @@ public static unsafe class SimdDiff
         }
     }
 
-    static readonly uint[] Fpcrs = { 0, 1u << 22, 2u << 22, 3u << 22, 1u << 24, 1u << 25, 1u << 26, (1u << 24) | (1u << 25) | (2u << 22) };
+    public static readonly uint[] Fpcrs = { 0, 1u << 22, 2u << 22, 3u << 22, 1u << 24, 1u << 25, 1u << 26, (1u << 24) | (1u << 25) | (2u << 22) };
 
     static SimdRecord RandomState(Random rng, uint word, bool randomFpcr)
     {
@@ -191,7 +191,7 @@ public static unsafe class SimdDiff
         }
     }
 
-    static byte[] Run(string file, string args, byte[]? stdin)
+    public static byte[] Run(string file, string args, byte[]? stdin)
     {
         var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;

@@ -28,4 +28,25 @@ public unsafe class IntegerTests
         for (int r = 0; r < expected.Length; r++)
             Assert.True(expected[r] == cpu.S->X[r], $"X{r}: expected {expected[r]:X}, got {cpu.S->X[r]:X}");
     }
+
+    [Theory]
+    // ccmp w0,#0,#4,ne with Z clear: compares (0 - 0) -> Z,C; with Z set: NZCV = #4.
+    [InlineData(0x7a401804u, 0UL, 0u, Pstate.Z | Pstate.C)]
+    [InlineData(0x7a401804u, 0UL, Pstate.Z, Pstate.Z)]
+    // ccmn x1,#5,#2,eq with Z set: x1 + 5 where x1 = -5 -> Z,C; with Z clear: NZCV = #2 (C).
+    [InlineData(0xba450822u, 0xFFFF_FFFF_FFFF_FFFBUL, Pstate.Z, Pstate.Z | Pstate.C)]
+    [InlineData(0xba450822u, 0xFFFF_FFFF_FFFF_FFFBUL, 0u, Pstate.C)]
+    public void ConditionalCompareImmediate(uint insn, ulong x, uint nzcvIn, uint nzcvOut)
+    {
+        var mem = new FlatMemory();
+        using var memScope = mem;
+        mem.Load(FlatMemory.Base, insn);
+        using var cpu = new ArmCpu(mem);
+        cpu.S->PC = FlatMemory.Base;
+        cpu.S->X[0] = x; cpu.S->X[1] = x;
+        cpu.S->Nzcv = nzcvIn;
+        cpu.Step();
+        Assert.Equal(FlatMemory.Base + 4, cpu.S->PC);
+        Assert.Equal(nzcvOut, cpu.S->Nzcv);
+    }
 }
