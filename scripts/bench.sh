@@ -22,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 head -c "$((sha_mib << 20))" /dev/urandom > "$work/data.bin"
 awk -v n="$((gzip_mib << 20))" 'BEGIN { srand(1); w = "alpha bravo charlie delta echo foxtrot golf hotel india juliet"; split(w, a, " ");
   while (t < n) { l = a[int(rand() * 10) + 1] " " int(rand() * 1000000) " " a[int(rand() * 10) + 1] "\n"; printf "%s", l; t += length(l) } }' \
-  | head -c "$((gzip_mib << 20))" > "$work/text.txt"
+  > "$work/text.txt"
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -71,6 +71,7 @@ mkdir -p artifacts
   echo "kvmfs user mode (the ARMv8-A interpreter at EL0 with the Linux syscall layer) against qemu-aarch64-static"
   echo "($($qemu --version | head -1)), Debian busybox-static arm64, run side by side on $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)."
   echo "Wall times include process start. MIPS = instructions retired / kvmfs's own run time."
+  echo "Host load when written: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes both times noisy)."
   echo
   echo "| workload | instructions | MIPS | kvmfs wall s | qemu wall s | kvmfs/qemu | outputs |"
   echo "|---|---|---|---|---|---|---|"

@@ -368,24 +368,25 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
         if (inBytes > 0) r.Body.AsSpan(Marshal.SizeOf<FuseIoctlIn>(), inBytes).CopyTo(data);
         byte[] dataIn = IoctlBits.CopiesIn(io.Cmd) ? (byte[])data.Clone() : [];
 
-        if (io.Cmd == KVM_RUN)
+        // The calling process, for nodes of a VM (only its owner may use them).
+        int caller = file.VmOwnerPid is null ? 0 : ThreadGroup(r.Header.Pid);
+        if (io.Cmd == KVM_RUN && caller == (file.VmOwnerPid ?? 0))
         {
             // KVM_RUN runs the guest for as long as it likes: its own thread, and a signal to the
             // caller kicks the vCPU out (KVM_RUN then returns -EINTR, as in the kernel).
             r.OnInterrupt(file.Object.Kick);
-            var t = new Thread(() => RunIoctl(r, file, io, data, dataIn)) { IsBackground = true, Name = "fuse-kvm-run" };
+            var t = new Thread(() => RunIoctl(r, file, io, data, dataIn, caller)) { IsBackground = true, Name = "fuse-kvm-run" };
             t.Start();
             return;
         }
-        RunIoctl(r, file, io, data, dataIn);
+        RunIoctl(r, file, io, data, dataIn, caller);
     }
 
-    private void RunIoctl(FuseRequest r, IoctlFile file, FuseIoctlIn io, byte[] data, byte[] dataIn)
+    private void RunIoctl(FuseRequest r, IoctlFile file, FuseIoctlIn io, byte[] data, byte[] dataIn, int caller)
     {
         var watch = Stopwatch.StartNew();
         var call = new IoctlCall(io.Cmd, io.Arg, data, new FuseUserAccess(io.Arg, data));
         IoctlResult result;
-        int caller = file.VmOwnerPid is null ? 0 : ThreadGroup(r.Header.Pid);
         try
         {
             if (file.VmOwnerPid is int vmOwner && caller != vmOwner)

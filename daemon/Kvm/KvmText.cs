@@ -96,7 +96,7 @@ public static class KvmText
     {
         var sb = new StringBuilder();
         foreach (var r in SystemRegisterTable.Invariants) sb.AppendLine($"{r.Name,-20} 0x{vcpu.ReadSysReg(r):x16}");
-        foreach (var r in SystemRegisterTable.Table) sb.AppendLine($"{r.Name,-20} 0x{vcpu.ReadSysReg(r):x16}");
+        foreach (var r in SystemRegisterTable.Table) if (vcpu.Visible(r)) sb.AppendLine($"{r.Name,-20} 0x{vcpu.ReadSysReg(r):x16}");
         sb.AppendLine($"{"CNTV_CTL_EL0",-20} 0x{vcpu.CntvCtl:x16}");
         sb.AppendLine($"{"CNTV_CVAL_EL0",-20} 0x{vcpu.CntvCval:x16}");
         return sb.ToString();
@@ -110,6 +110,15 @@ public static class KvmText
         sb.AppendLine($"mp_state {KvmMpStates.Name(vcpu.MpState) ?? vcpu.MpState.ToString()}");
         sb.AppendLine($"kvm_run_calls {Interlocked.Read(ref vcpu.RunCount)}");
         sb.AppendLine($"exits {Interlocked.Read(ref vcpu.ExitCount)}");
+        // The binary stats (KVM_GET_STATS_FD), by their KVM names; histograms summed.
+        int word = 0;
+        foreach (var d in vcpu.Stats.Schema)
+        {
+            ulong v = 0;
+            for (int i = 0; i < d.Size; i++) v += vcpu.Stats.Get(word + i);
+            sb.AppendLine($"stat.{d.Name} {v}");
+            word += d.Size;
+        }
         return sb.ToString();
     }
 }

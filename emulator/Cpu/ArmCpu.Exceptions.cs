@@ -75,6 +75,7 @@ public sealed unsafe partial class ArmCpu
         uint iss = fault.StatusCode;
         if (fault.S1Walk) iss |= 1u << 7;
         if (currentIsAt) iss |= 1u << 8; // CM: the abort came from an AT (address translation) instruction
+        if (currentIsCacheMaintenance) iss |= 1u << 8 | 1u << 6; // CM, and DC by VA reports WnR = 1
         uint ec;
         if (type == AccessType.Execute)
             ec = lower ? ExceptionClass.InstructionAbortLower : ExceptionClass.InstructionAbortSame;
@@ -90,6 +91,7 @@ public sealed unsafe partial class ArmCpu
     }
     bool currentIsWrite;
     bool currentIsAt;
+    bool currentIsCacheMaintenance;
 
     /// <summary>Raises an alignment fault (exclusives, acquire/release, atomics).</summary>
     public void RaiseAlignmentFault(ulong va, bool write)

@@ -148,8 +148,12 @@ public sealed unsafe partial class ArmCpu
     {
         TlbEntry* e = tlb + ((va >> 12) & (TlbSize - 1));
         ulong page = va & ~0xFFFUL;
-        if (e->ReadTag == page || e->ExecTag == page) { FlushDecodedBlocksAtPhysical(e->PhysicalPage); return; }
-        if (Memory.Translate(this, va, AccessType.Read, out var p, out _)) FlushDecodedBlocksAtPhysical(p.PhysicalPage);
+        ulong pa;
+        if (e->ReadTag == page || e->ExecTag == page) pa = e->PhysicalPage;
+        else if (Memory.Translate(this, va, AccessType.Read, out var p, out _)) pa = p.PhysicalPage;
+        else return;
+        FlushDecodedBlocksAtPhysical(pa);
+        Memory.Broadcast(this, Maintenance.CodePage, pa); // IC IVAU applies to the whole inner-shareable domain
     }
 
     // ---------------------------------------------------------------- MRS / MSR with access checks
@@ -332,6 +336,7 @@ public sealed unsafe partial class ArmCpu
                 case (0, 5, 0): // IC IALLU
                     if (el == 0) { RaiseUndefined(); return; }
                     FlushDecodedBlocks();
+                    if (crm == 1) Memory.Broadcast(this, Maintenance.AllCode, 0);
                     return;
                 case (3, 5, 1): // IC IVAU
                     if (el == 0 && (sctlr & (1UL << 26)) == 0) { RaiseUndefined(); return; } // UCI
@@ -356,11 +361,16 @@ public sealed unsafe partial class ArmCpu
                 case (3, 12, 1): // DC CVAP (ARMv8.2 DPB): unallocated unless advertised
                     if (crm == 12 && (S->Sys[(int)SysReg.ID_AA64ISAR1_EL1] & 0xF) == 0) { RaiseUndefined(); return; }
                     if (el == 0 && (sctlr & (1UL << 26)) == 0) { RaiseUndefined(); return; } // UCI
-                    Probe(xt, AccessType.Read); // may fault like a read; data itself is always coherent here
+                    // May fault like a read (reported with CM = 1); the data itself is always coherent here.
+                    currentIsCacheMaintenance = true;
+                    Probe(xt, AccessType.Read);
+                    currentIsCacheMaintenance = false;
                     return;
                 case (0, 6, 1): // DC IVAC
                     if (el == 0) { RaiseUndefined(); return; }
+                    currentIsCacheMaintenance = true;
                     Probe(xt, AccessType.Write);
+                    currentIsCacheMaintenance = false;
                     return;
                 case (0, 6, 2): // DC ISW
                 case (0, 10, 2): // DC CSW
@@ -382,6 +392,8 @@ public sealed unsafe partial class ArmCpu
             // TLB maintenance: the software TLB is small; invalidating it all is always correct (over-invalidation
             // is allowed). Decoded blocks survive: each is checked against its physical page when reused.
             FlushTlb();
+            // Inner-shareable forms (op1=0: CRm=3; op1=4: CRm=0 or 3) reach every PE of the VM.
+            if (crm == 3 || (op1 == 4 && crm == 0)) Memory.Broadcast(this, Maintenance.Tlb, 0);
             EndBlock = true;
             S->PC += 4;
             return;

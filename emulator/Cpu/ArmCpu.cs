@@ -256,6 +256,7 @@ public sealed unsafe partial class ArmCpu : IDisposable
                 if (!InterruptPending) return StopReason.WaitForInterrupt;
             }
             if (InstructionCount >= limit) return StopReason.InstructionLimit;
+            if (RemoteMaintenancePending) ServiceRemoteMaintenance(); // TLBI/IC broadcast by another PE
             if (Volatile.Read(ref pendingInterrupts) != 0) TakePendingInterrupt();
             if (Hypervisor != null && S->CurrentEl < 2)
             {

@@ -58,4 +58,19 @@ public unsafe interface IMemorySystem
     /// <summary>A device access (HostPage was null). Return false for an external abort.</summary>
     bool MmioRead(Cpu.ArmCpu cpu, ulong physicalAddress, int size, out ulong value);
     bool MmioWrite(Cpu.ArmCpu cpu, ulong physicalAddress, int size, ulong value);
+
+    /// <summary>Inner-shareable maintenance by <paramref name="from"/> (TLBI ...IS, IC IALLUIS, IC IVAU) that every
+    /// other PE sharing this memory must also apply. A single-PE memory system ignores it.</summary>
+    void Broadcast(Cpu.ArmCpu from, Maintenance kind, ulong physicalAddress) { }
+}
+
+/// <summary>What a broadcast maintenance operation asks the other PEs to invalidate.</summary>
+public enum Maintenance : byte
+{
+    /// <summary>TLB entries (any TLBI ...IS): the receivers flush their whole TLB.</summary>
+    Tlb,
+    /// <summary>All decoded code (IC IALLUIS).</summary>
+    AllCode,
+    /// <summary>Decoded code from one physical page (IC IVAU).</summary>
+    CodePage,
 }

@@ -28,6 +28,8 @@ public sealed unsafe class SystemMemory : IMemorySystem, IAddressTranslator
 {
     public readonly PhysicalMemory Physical;
     readonly ConditionalWeakTable<ArmCpu, StrongBox<long>> seenGeneration = new();
+    volatile ArmCpu[] cpus = Array.Empty<ArmCpu>();
+    readonly object cpusLock = new();
 
     public SystemMemory(PhysicalMemory physical) => Physical = physical;
 
@@ -38,13 +40,45 @@ public sealed unsafe class SystemMemory : IMemorySystem, IAddressTranslator
     /// blocks if the physical region set changed since it last ran. Returns true if it flushed.</summary>
     public bool SynchronizeTlb(ArmCpu cpu)
     {
-        var seen = seenGeneration.GetValue(cpu, _ => new StrongBox<long>(-1));
+        var seen = seenGeneration.GetValue(cpu, c => { Attach(c); return new StrongBox<long>(-1); });
         long now = Physical.Generation;
         if (seen.Value == now) return false;
         seen.Value = now;
         cpu.TranslationChanged();
         cpu.FlushDecodedBlocks();   // the memory behind a physical page may be different now
         return true;
+    }
+
+    /// <summary>Makes <paramref name="cpu"/> one of the PEs that receive broadcast maintenance (TLBI ...IS, IC IVAU,
+    /// IC IALLUIS) from the others. <see cref="SynchronizeTlb"/> attaches automatically.</summary>
+    public void Attach(ArmCpu cpu)
+    {
+        lock (cpusLock)
+        {
+            if (Array.IndexOf(cpus, cpu) >= 0) return;
+            var next = new ArmCpu[cpus.Length + 1];
+            cpus.CopyTo(next, 0);
+            next[^1] = cpu;
+            cpus = next;
+        }
+    }
+
+    public void Detach(ArmCpu cpu)
+    {
+        lock (cpusLock) cpus = Array.FindAll(cpus, c => c != cpu);
+    }
+
+    public void Broadcast(ArmCpu from, Maintenance kind, ulong physicalAddress)
+    {
+        foreach (var c in cpus)
+            if (c != from) c.PostMaintenance(kind, physicalAddress);
+    }
+
+    /// <summary>For the hyp after it changed stage-2 descriptors (unmap, write-protect): every attached vCPU
+    /// flushes its TLB before its next block (as TLBI VMALLS12E1IS would). Thread-safe.</summary>
+    public void InvalidateAllTlbs()
+    {
+        foreach (var c in cpus) c.PostMaintenance(Maintenance.Tlb);
     }
 
     /// <summary>Whether stage 2 applies to EL1/EL0 accesses now: HCR_EL2.VM with a hypervisor attached.</summary>

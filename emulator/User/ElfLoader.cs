@@ -60,8 +60,9 @@ public static class ElfLoader
             for (ulong p = start; p < end; p += UserAddressSpace.PageSize)
             {
                 var have = mem.PermsAt(p);
-                if (have == PagePerms.None) mem.Map(p, UserAddressSpace.PageSize, prot);
-                else mem.Protect(p, UserAddressSpace.PageSize, (have & PagePerms.All) | prot);
+                bool ok = have == PagePerms.None ? mem.Map(p, UserAddressSpace.PageSize, prot)
+                    : mem.Protect(p, UserAddressSpace.PageSize, (have & PagePerms.All) | prot);
+                if (!ok) throw new BadImageFormatException($"{path}: cannot map the segment page at 0x{p:x}");
             }
             mem.Poke(vaddr, f.Slice((int)offset, (int)filesz));
             if (phdrAddress == 0 && phoff >= offset && phoff < offset + filesz)

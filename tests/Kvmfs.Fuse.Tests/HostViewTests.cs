@@ -92,6 +92,7 @@ public sealed unsafe class HostViewTests
                 uint state = 0;
                 Assert.Equal((-1, Native.EIO), (Native.Ioctl(fd, KVM_GET_MP_STATE, &state), Native.Errno));
                 Assert.Equal((-1, Native.EIO), (Native.Ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, 1), Native.Errno));
+                Assert.Equal((-1, Native.EIO), (Native.Ioctl(fd, KvmIoctls.KVM_RUN, 0), Native.Errno));
                 Native.Close(fd);
             }
             Assert.Equal(1, other.VcpuCount);

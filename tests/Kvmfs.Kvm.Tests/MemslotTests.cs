@@ -42,6 +42,21 @@ public class MemslotTests
     [Fact] public void VmmMemoryNotMapped_Efault() { _u.ShareError = -EFAULT; Assert.Equal(-EFAULT, Set(0, 0x80000000, 0x1000, _ram)); }
 
     [Fact]
+    public void OutOfFds_Enomem_AndTheSlotIsNotAdded()
+    {
+        // EMFILE/ENFILE from the front end (no fd left for the memfd) is a failed allocation to
+        // the VMM, as KVM reports one: ENOMEM, and nothing half-made stays behind.
+        foreach (int e in new[] { 24, 23 })
+        {
+            _u.ShareError = -e;
+            Assert.Equal(-ENOMEM, Set(0, 0x80000000, 0x1000, _ram));
+            Assert.Null(_vm.Memslots.Find(0x80000000));
+        }
+        _u.ShareError = 0;
+        Assert.Equal(0, Set(0, 0x80000000, 0x1000, _ram));
+    }
+
+    [Fact]
     public void Overlap_Eexist()
     {
         Assert.Equal(0, Set(0, 0x80000000, 0x10000, _ram));

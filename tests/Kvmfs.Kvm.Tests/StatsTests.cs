@@ -127,6 +127,20 @@ public partial class StatsTests
     }
 
     [Fact]
+    public void TextView_ShowsTheStatsAndOnlyVisibleRegisters()
+    {
+        var vm = NewVm(_u);
+        var v = InitVcpu(vm, _u, 0);
+        var p = InitVcpu(vm, _u, 1, KvmArm.KVM_ARM_VCPU_PMU_V3);
+        v.Kick();
+        Assert.Equal(-EINTR, Io(v, _u, KVM_RUN));
+        Assert.Contains("stat.signal_exits 1", KvmText.VcpuStats(v));
+        Assert.Contains("stat.halt_wait_hist 0", KvmText.VcpuStats(v));
+        Assert.DoesNotContain("PMCR_EL0", KvmText.VcpuSysregs(v));
+        Assert.Contains("PMCR_EL0", KvmText.VcpuSysregs(p));
+    }
+
+    [Fact]
     public unsafe void EachFd_IsReadOnly_WithItsOwnOffset()
     {
         var vm = NewVm(_u);

@@ -160,7 +160,7 @@ public static class VmText
     {
         var sb = new StringBuilder();
         foreach (var r in SystemRegisterTable.Invariants) sb.Append($"{r.Name,-20} {Value(vcpu.ReadSysReg(r))}\n");
-        foreach (var r in SystemRegisterTable.Table) sb.Append($"{r.Name,-20} {Value(vcpu.ReadSysReg(r))}\n");
+        foreach (var r in SystemRegisterTable.Table) if (vcpu.Visible(r)) sb.Append($"{r.Name,-20} {Value(vcpu.ReadSysReg(r))}\n");
         sb.Append($"{"CNTV_CTL_EL0",-20} 0x{vcpu.CntvCtl:x16}\n");
         sb.Append($"{"CNTV_CVAL_EL0",-20} 0x{vcpu.CntvCval:x16}\n");
         return sb.ToString();

@@ -3,7 +3,8 @@ namespace Kvmfs.Kvm.OneReg;
 /// <summary>
 /// The identification registers of the CPU we emulate, as a guest under KVM reads them: a
 /// Cortex-A57-class ARMv8.0-A core, AArch64 only at every EL, with FP/AdvSIMD and CRC32, no
-/// crypto, SVE, pointer authentication, MTE, PMU, RAS or AArch32. The emulator must implement
+/// crypto, SVE, pointer authentication, MTE, RAS or AArch32, and a PMUv3 (6 counters) only for vCPUs
+/// created with KVM_ARM_VCPU_PMU_V3. The emulator must implement
 /// exactly what these advertise; change them here, in one place, when it grows.
 /// </summary>
 public static class IdRegisters
@@ -26,7 +27,7 @@ public static class IdRegisters
     /// </summary>
     public const ulong Aa64Pfr0 = 0x1100_0000_0100_0111;
     public const int Pfr0GicShift = 24, Pfr0Csv2Shift = 56, Pfr0Csv3Shift = 60;
-    /// <summary>ID_AA64DFR0_EL1: ARMv8.0 debug, 6 breakpoints, 4 watchpoints, 2 context comparators, no PMU (KVM hides it without the feature).</summary>
+    /// <summary>ID_AA64DFR0_EL1: ARMv8.0 debug, 6 breakpoints, 4 watchpoints, 2 context comparators; PMUVer 0 here, 1 for a vCPU with the PMUv3 feature (Vcpu.ReadSysReg).</summary>
     public const ulong Aa64Dfr0 = 0x0000_0000_1030_5006;
     /// <summary>ID_AA64DFR0_EL1.PMUVer: 1 (PMUv3, as the A57) for a vCPU with KVM_ARM_VCPU_PMU_V3, else 0.</summary>
     public const int Dfr0PmuVerShift = 8;

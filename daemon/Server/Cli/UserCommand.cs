@@ -41,6 +41,17 @@ public static class UserCommand
             Console.Error.WriteLine($"kvmfs user: {e.Message}");
             return 126;
         }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"kvmfs user: {argv[0]}: {e.Message}");
+            return 126;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug in the emulator, not in the program: say so plainly instead of a bare stack trace.
+            Console.Error.WriteLine($"kvmfs user: internal error: {e}");
+            return 125;
+        }
         if (stats)
         {
             double mips = result.WallSeconds > 0 ? result.Instructions / result.WallSeconds / 1e6 : 0;

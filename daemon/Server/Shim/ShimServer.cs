@@ -143,7 +143,8 @@ public sealed unsafe class ShimServer : IDisposable
             session.Attach();
             _sessions[token] = session;
             error = 0;
-            Log.Information("VMM {Pid} connected: {CommandLine}", pid, session.Owner.CommandLine);
+            string shown = session.Owner.CommandLine;
+            Log.Information("VMM {Pid} connected: {CommandLine}", pid, shown.Length > 300 ? shown[..300] + "..." : shown);
             return session;
         }
     }
@@ -178,7 +179,7 @@ public sealed unsafe class ShimServer : IDisposable
         {
             var raw = File.ReadAllBytes($"/proc/{pid}/cmdline");
             var s = Encoding.UTF8.GetString(raw).TrimEnd('\0').Replace('\0', ' ');
-            return s.Length > 300 ? s[..300] + "..." : s;
+            return s;
         }
         catch { return "?"; }
     }

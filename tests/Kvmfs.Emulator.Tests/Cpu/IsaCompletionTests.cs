@@ -313,4 +313,95 @@ public unsafe class IsaCompletionTests
             Assert.All(sup.Exceptions, e => Assert.Equal(ExceptionClass.Svc64, e.Esr >> 26));
         }
     }
+
+    [Fact]
+    public void ExclusiveMonitorWorksAcrossHostThreads()
+    {
+        // loop: ldxr x1,[x0]; add x1,x1,#1; stxr w2,x1,[x0]; cbnz w2,loop;
+        // loop2: ldaxp x5,x6,[x7]; add x5,#1; add x6,#2; stlxp w2,x5,x6,[x7]; cbnz w2,loop2; subs x3,#1; b.ne loop; svc #0
+        uint[] program = { 0xc85f7c01, 0x91000421, 0xc8027c01, 0x35ffffa2, 0xc87f98e5, 0x910004a5, 0x910008c6, 0xc82298e5,
+            0x35ffff82, 0xf1000463, 0x54fffec1, Svc0 };
+        const int Iterations = 50_000, Threads = 2;
+        using var mem = new FlatMemory();
+        mem.Load(Code, program);
+        var threads = new Thread[Threads];
+        var failures = new string?[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            int id = t;
+            threads[t] = new Thread(() =>
+            {
+                using var cpu = new ArmCpu(mem);
+                var sup = new RecordingSupervisor();
+                cpu.Supervisor = sup;
+                cpu.SetPstate(Pstate.EL0t);
+                cpu.S->PC = Code;
+                cpu.S->X[0] = Data;
+                cpu.S->X[7] = Data + 16;
+                cpu.S->X[3] = Iterations;
+                cpu.Run(100_000_000);
+                if (sup.Exceptions.Count != 1 || sup.Exceptions[0].Esr >> 26 != ExceptionClass.Svc64) failures[id] = "did not finish with SVC";
+            });
+            threads[t].Start();
+        }
+        foreach (var th in threads) th.Join();
+        Assert.All(failures, f => Assert.Null(f));
+        ulong* d = (ulong*)(mem.Host + 0x8000);
+        Assert.Equal((ulong)(Iterations * Threads), d[0]);
+        Assert.Equal((ulong)(Iterations * Threads), d[2]);
+        Assert.Equal((ulong)(2 * Iterations * Threads), d[3]);
+    }
+
+    [Fact]
+    public void PstateRegistersAndDaifSetClearAtEl1()
+    {
+        // mrs x0,currentel; mrs x1,daif; msr daifclr,#2; mrs x2,daif; msr daifset,#0xf; mrs x3,spsel; msr nzcv,x5; mrs x6,nzcv
+        var mem = new FlatMemory();
+        using var memScope = mem;
+        mem.Load(Code, 0xd5384240, 0xd53b4221, 0xd50342ff, 0xd53b4222, 0xd5034fdf, 0xd5384203, 0xd51b4205, 0xd53b4206);
+        using var cpu = new ArmCpu(mem);
+        cpu.S->PC = Code;
+        cpu.S->X[5] = 0xF000_0000_6000_0000;   // only NZCV bits 31:28 are kept
+        for (int k = 0; k < 8; k++) cpu.Step();
+        Assert.Equal(4UL, cpu.S->X[0]);         // EL1 in bits 3:2
+        Assert.Equal(0x3C0UL, cpu.S->X[1]);
+        Assert.Equal(0x340UL, cpu.S->X[2]);     // I cleared
+        Assert.Equal(Pstate.DaifMask, cpu.S->Daif);
+        Assert.Equal(1UL, cpu.S->X[3]);
+        Assert.Equal(0x6000_0000UL, cpu.S->X[6]);
+        Assert.Equal(Code + 32, cpu.S->PC);
+    }
+
+    [Fact]
+    public void DataCacheMaintenanceFaultsWithCmAndIsGatedAtEl0()
+    {
+        // dc civac, x4 at EL1 on an unmapped address: data abort with CM = 1, WnR = 1.
+        var mem = new FlatMemory();
+        using var memScope = mem;
+        mem.Load(Code, 0xd50b7e24);
+        using var cpu = new ArmCpu(mem);
+        cpu.Sys(SysReg.VBAR_EL1) = Code + 0x1000;
+        cpu.S->PC = Code;
+        cpu.S->X[4] = 0x1234_5000;
+        cpu.Step();
+        ulong esr = cpu.Sys(SysReg.ESR_EL1);
+        Assert.Equal(ExceptionClass.DataAbortSame, (uint)(esr >> 26));
+        Assert.Equal(1UL, (esr >> 8) & 1);
+        Assert.Equal(1UL, (esr >> 6) & 1);
+        Assert.Equal(0x04UL, esr & 0x3F);
+        Assert.Equal(0x1234_5000UL, cpu.Sys(SysReg.FAR_EL1));
+        // dc cvau at EL0: Undefined unless SCTLR_EL1.UCI; with UCI a NOP on mapped memory.
+        var (cpu0, mem0, sup) = El0Machine(0xd50b7b24, Svc0);
+        using (mem0) using (cpu0)
+        {
+            cpu0.S->X[4] = Data;
+            cpu0.Run(10);
+            Assert.Equal(ExceptionClass.Unknown, sup.Exceptions[0].Esr >> 26);
+            sup.Exceptions.Clear();
+            cpu0.Sys(SysReg.SCTLR_EL1) |= 1UL << 26;
+            cpu0.S->PC = Code;
+            cpu0.Run(10);
+            Assert.Equal(ExceptionClass.Svc64, sup.Exceptions.Single().Esr >> 26);
+        }
+    }
 }

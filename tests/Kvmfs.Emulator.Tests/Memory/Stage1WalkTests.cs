@@ -178,12 +178,17 @@ public unsafe class Stage1WalkTests
     }
 
     [Theory]
-    [InlineData(3)]
-    [InlineData(2)]
-    public void AccessFlagZeroFaultsBeforePermissions(int level)
+    [InlineData(12, 3)]
+    [InlineData(12, 2)]
+    [InlineData(12, 1)]
+    [InlineData(14, 3)]
+    [InlineData(14, 2)]
+    [InlineData(16, 3)]
+    [InlineData(16, 2)]
+    public void AccessFlagZeroFaultsBeforePermissions(int g, int level)
     {
         using var rig = new MmuRig();
-        var (lo, _) = rig.Stage1(12);
+        var (lo, _) = rig.Stage1(g);
         lo.Map(LoVa, MmuRig.RamBase, level, SH_Inner | AP_RO);   // AF = 0, read-only
         Assert.False(rig.Mem.TryTranslate(rig.Cpu, LoVa, AccessType.Write, out _, out var f));
         Assert.Equal((FaultKind.AccessFlag, level), (f.Kind, f.Level));

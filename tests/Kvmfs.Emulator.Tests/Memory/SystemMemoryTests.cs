@@ -228,4 +228,38 @@ public unsafe class SystemMemoryTests
         rig.Cpu.Run(2);
         Assert.Equal(2UL, rig.Cpu.S->X[0]);
     }
+
+    [Fact]
+    public void El1HandlerFixesAnAccessFlagFaultAndEl0Retries()
+    {
+        // As Linux without hardware AF: EL0 touches a page with AF=0, the EL1 abort handler sets AF in the
+        // descriptor (through its own mapping of the table) and ERETs; the load is retried and succeeds.
+        using var rig = new MmuRig();
+        var (lo, hi) = rig.Stage1(12);
+        const ulong user = 0x40_0000, data = 0x41_0000, vectors = 0xFFFF_0000_0000_0000, tables = 0xFFFF_0000_0010_0000;
+        lo.Map(user, MmuRig.RamBase + 0x1000, 3, AF | AP_EL0 | AP_RO);
+        ulong slot = lo.Map(data, MmuRig.RamBase + 0x2000, 3, AP_EL0 | UXN);            // AF = 0
+        hi.Map(vectors, MmuRig.RamBase + 0x3000, 3, AF);
+        hi.Map(tables, slot & ~0xFFFUL, 3, AF | UXN | PXN);                          // the kernel's view of the table
+        rig.U64(MmuRig.RamBase + 0x2008) = 0x5EED;
+        rig.Code(MmuRig.RamBase + 0x1000, A64.Mem(A64.LdrX | 1u << 10, 0, 1), 0x1400_0000);   // ldr x0,[x1,#8]; b .
+        rig.Code(MmuRig.RamBase + 0x3400,                                              // lower-EL synchronous vector
+            A64.Mrs("ESR_EL1", 9),
+            A64.Mem(A64.LdrX, 11, 12),          // ldr x11, [x12]
+            0xB276_016B,                        // orr x11, x11, #0x400  (AF)
+            A64.Mem(A64.StrX, 11, 12),          // str x11, [x12]
+            A64.Eret);
+        rig.Cpu.Sys(SysReg.VBAR_EL1) = vectors;
+        rig.Cpu.S->X[1] = data;
+        rig.Cpu.S->X[12] = tables + (slot & 0xFFF);
+        rig.Cpu.SetPstate(Pstate.EL0t);
+        rig.Cpu.S->PC = user;
+        rig.Cpu.Run(20);
+        Assert.Equal(0x5EEDUL, rig.Cpu.S->X[0]);
+        Assert.Equal(0x24UL, rig.Cpu.S->X[9] >> 26);            // the handler saw a lower-EL data abort
+        Assert.Equal(0x0BUL, rig.Cpu.S->X[9] & 0x3F);           // access flag fault, level 3
+        Assert.NotEqual(0UL, rig.U64(slot) & AF);
+        Assert.Equal(0u, rig.Cpu.S->CurrentEl);
+        Assert.Equal(user + 4, rig.Cpu.S->PC);
+    }
 }

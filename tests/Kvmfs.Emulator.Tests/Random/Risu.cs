@@ -32,7 +32,7 @@ public unsafe struct RisuRecord
 public sealed class RisuClass
 {
     public required string Name;
-    public required string[] Lines;
+    public required string[] Lines { get; set; }
     /// <summary>Adjusts a random word drawn from a line's pattern.</summary>
     public Func<System.Random, uint, uint> Fix = (_, w) => w;
     /// <summary>When set, builds the whole sequence (exclusives need load/store pairing).</summary>
@@ -60,7 +60,8 @@ public static unsafe class Risu
     /// <summary>Operand constraints for every load/store line (GPR and SIMD&amp;FP, pairs, structures).</summary>
     static uint FixLoadStore(System.Random r, uint w)
     {
-        w = Field(w, 5, 5, Base(r));
+        // SP is a base register too, one time in eight (it points into the scratch buffer as well).
+        w = Field(w, 5, 5, r.Next(8) == 0 ? 31u : Base(r));
         bool vector = ((w >> 26) & 1) != 0;
         uint op = (w >> 24) & 0x3F;  // bits 29:24
         bool structure = (w & 0xBE00_0000) == 0x0C00_0000;
@@ -113,6 +114,21 @@ public static unsafe class Risu
         return seq.ToArray();
     }
 
+    static uint RandomWord(System.Random r)
+    {
+        while (true)
+        {
+            uint w = (uint)r.NextInt64();
+            uint op0 = (w >> 25) & 0xF;
+            if ((op0 & 0b1110) == 0b1010) continue;                          // branches, exceptions, system
+            if (op0 == 0b0010) continue;                                      // SVE
+            if ((w & 0x1F00_0000) == 0x1000_0000) continue;                   // ADR/ADRP
+            if ((w & 0x3B00_0000) == 0x1800_0000) continue;                   // LDR (literal), PRFM (literal)
+            if ((op0 & 0b0101) == 0b0100) w = FixLoadStore(r, w);             // loads/stores: addresses in the scratch buffer
+            return w;
+        }
+    }
+
     public static readonly RisuClass[] Classes =
     {
         new() { Name = "integer data processing (immediate)", Lines = new[] { "ADD/ADDS/SUB/SUBS (immediate)", "MOVN/MOVZ/MOVK", "AND/ORR/EOR/ANDS (immediate)" } },
@@ -127,7 +143,7 @@ public static unsafe class Risu
             "LDP/STP/LDNP/STNP (SIMD&FP)" }, Fix = FixLoadStore },
         new() { Name = "load/store structures", Lines = new[] { "LD1-LD4/ST1-ST4 (multiple structures)", "LD1-LD4/ST1-ST4 (multiple structures, post-index)",
             "LD1-LD4/ST1-ST4 (single structure), LD1R-LD4R", "LD1-LD4/ST1-ST4 (single structure, post-index), LD1R-LD4R" }, Fix = FixLoadStore },
-        new() { Name = "exclusives, acquire/release", Lines = new[] { "load/store exclusive, LDAR/STLR" }, Sequence = ExclusiveSequence },
+        new() { Name = "exclusives, acquire/release", Lines = new[] { "load/store exclusive, LDAR/STLR", "CLREX" }, Sequence = ExclusiveSequence },
         new() { Name = "scalar FP", Lines = new[] { "FP<->fixed", "FP<->int", "FP 1-source", "FP compare", "FP immediate", "FP cond compare", "FP 2-source",
             "FP cond select", "FP 3-source" } },
         new() { Name = "AdvSIMD integer", Lines = new[] { "SIMD three same", "SIMD three different", "SIMD two-reg misc", "SIMD across lanes", "SIMD modified immediate",
@@ -139,7 +155,24 @@ public static unsafe class Risu
             Fix = (r, w) => ((w >> 10) & 1) == 1 ? w | 3u << 14 : (((w >> 10) & 3) == 2 ? w | 1u << 16 | 1u << 15 : w) },
         new() { Name = "permutes", Lines = new[] { "SIMD permute", "SIMD EXT", "SIMD TBL/TBX", "SIMD copy", "SIMD scalar copy" } },
         new() { Name = "crypto", Lines = new[] { "Crypto AES", "Crypto SHA three-reg", "Crypto SHA two-reg" } },
+        // Uniformly random words from the whole A64 space, one per sequence: allocated-or-not must agree with qemu
+        // (Undefined = SIGILL). Left out: branches/exception generation/system (op0 = x101) because they leave the
+        // sequence, SVE (op0 = 0010) and SME (op0 = 0000 with bit 31 set) which qemu's cortex-a57 lacks too but
+        // whose space is large, and PC-relative ADR/ADRP/LDR (literal) whose results depend on the address.
+        new() { Name = "whole encoding space (allocated vs UNDEFINED)", Lines = Array.Empty<string>(), Sequence = (r, _) => new[] { RandomWord(r) } },
+        // Every line above in one sequence: flags, FPSR and registers flow between classes.
+        new() { Name = "mixed (all lines above)", Lines = Array.Empty<string>(), Fix = (r, w) => ((w >> 25) & 5) == 4 ? FixLoadStore(r, w) : w },
     };
+
+    static Risu()
+    {
+        var all = new List<string>();
+        foreach (var c in Classes)
+            if (c.Sequence == null)
+                foreach (var l in c.Lines)
+                    if (!all.Contains(l)) all.Add(l);
+        Classes[^1].Lines = all.ToArray();
+    }
 
     static Encoding Line(string name)
     {

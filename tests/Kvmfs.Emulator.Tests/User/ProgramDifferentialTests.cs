@@ -26,6 +26,18 @@ public class ProgramDifferentialTests
         Assert.True(r.Instructions > 1_000_000, $"only {r.Instructions} instructions executed");
     }
 
+    /// <summary>Bad pointers, descriptors, sizes and alignments: the same errno values as under qemu, and the program lives on.</summary>
+    [CompiledTheory]
+    [InlineData("badcalls.c", "-O2")]
+    public void BadSyscallArgumentsGiveLinuxErrors(string source, string flags)
+    {
+        string exe = UserHarness.Compile(source, flags);
+        var r = UserHarness.AssertSame(exe, [exe]);
+        Assert.Contains("read unmapped buffer         -1 errno 14\n", r.Text);
+        Assert.Contains("unknown syscall 4000         -1 errno 38\n", r.Text);
+        Assert.Contains("survived 1 3\n", r.Text);
+    }
+
     /// <summary>argv, envp and the auxiliary vector as the program sees them; AT_HWCAP follows the CPU's ID registers.</summary>
     [CompiledTheory]
     [InlineData("auxv.c", "-O2")]

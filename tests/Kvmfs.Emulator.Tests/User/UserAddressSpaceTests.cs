@@ -81,8 +81,26 @@ public unsafe class UserAddressSpaceTests
             Assert.Throws<BadImageFormatException>(() => ElfLoader.Load(mem, path));
             File.Copy("/bin/sh", path, overwrite: true); // a host (x86_64 or dynamic) program
             Assert.Throws<BadImageFormatException>(() => ElfLoader.Load(mem, path));
+            if (UserHarness.HaveBusybox)
+            {
+                // A truncated arm64 program: the segments point past the end of the file.
+                File.WriteAllBytes(path, File.ReadAllBytes(UserHarness.Busybox)[..4096]);
+                Assert.Throws<BadImageFormatException>(() => ElfLoader.Load(mem, path));
+            }
         }
         finally { File.Delete(path); }
+    }
+
+    [BusyboxFact]
+    public void InstructionLimitEndsARunawayProgram()
+    {
+        // busybox sh spinning forever: killed (128+9) once the limit is reached, with a diagnostic.
+        var log = new StringWriter();
+        var r = UserProcess.Run(UserHarness.Busybox, [UserHarness.Busybox, "sh", "-c", "while :; do :; done"], UserHarness.Environment,
+            options: new UserOptions { MaxInstructions = 2_000_000, Log = log });
+        Assert.Equal(128 + 9, r.ExitStatus);
+        Assert.InRange(r.Instructions, 2_000_000UL, 2_000_100UL);
+        Assert.Contains("instruction limit", log.ToString());
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public static class UserHarness
     /// <summary>The same small environment for both runs (the guest sees nothing of the test host's).</summary>
     public static readonly string[] Environment = ["PATH=/usr/bin:/bin", "HOME=/tmp", "LC_ALL=C", "TZ=UTC"];
 
+    /// <summary>A hung guest fails its test instead of hanging the run (~1 minute of emulation).</summary>
+    public const ulong InstructionLimit = 5_000_000_000;
+
     public static bool HaveQemu => OnPath(Qemu);
     public static bool HaveGcc => OnPath(Gcc);
     public static bool HaveBusybox => File.Exists(Busybox);
@@ -31,6 +34,10 @@ public static class UserHarness
 
     static string CreateTempDir()
     {
+        // The test host is not always let to exit normally: remove what earlier, dead runs left behind.
+        foreach (var old in Directory.GetDirectories(Path.GetTempPath(), "kvmfs-user-tests-*"))
+            if (int.TryParse(old[(old.LastIndexOf('-') + 1)..], out int pid) && !Directory.Exists($"/proc/{pid}"))
+                try { Directory.Delete(old, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         string d = Path.Combine(Path.GetTempPath(), $"kvmfs-user-tests-{System.Environment.ProcessId}");
         Directory.CreateDirectory(d);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(d, true); } catch (IOException) { } };
@@ -71,7 +78,7 @@ public static class UserHarness
             {
                 result = UserProcess.Run(program, argv, Environment,
                     (int)stdin.SafeFileHandle.DangerousGetHandle(), (int)stdout.SafeFileHandle.DangerousGetHandle(),
-                    (int)stderr.SafeFileHandle.DangerousGetHandle(), new UserOptions { Log = logWriter });
+                    (int)stderr.SafeFileHandle.DangerousGetHandle(), new UserOptions { Log = logWriter, MaxInstructions = InstructionLimit });
                 log = logWriter.ToString();
             }
             return new RunOutput(File.ReadAllBytes(outPath), File.ReadAllText(errPath) + log, result.ExitStatus, result.Instructions);
