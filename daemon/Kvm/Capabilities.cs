@@ -57,6 +57,11 @@ public static class Capabilities
             case KVM_CAP_IOEVENTFD_ANY_LENGTH:
             case KVM_CAP_SIGNAL_MSI: // MSIs go through a vITS (KVM_DEV_TYPE_ARM_VGIC_ITS); without one, ENODEV
                 return 1;
+            // Coalesced MMIO zones (CoalescedMmio.cs): the answer is the ring's page in the vCPU mapping.
+            case KVM_CAP_COALESCED_MMIO:
+                return CoalescedMmio.RingPageOffset;
+            case KVM_CAP_COALESCED_PIO:
+                return 1;
             // KVM_GET_STATS_FD on VM and vCPU fds (BinaryStats.cs).
             case KVM_CAP_BINARY_STATS_FD:
                 return 1;

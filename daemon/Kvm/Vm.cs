@@ -49,6 +49,7 @@ public sealed class Vm : KvmFile
     public List<VgicItsDevice> Its { get; } = [];
     public Irqfds Irqfds { get; }
     public Ioeventfds Ioeventfds { get; } = new();
+    public CoalescedMmio CoalescedMmio { get; } = new();
     public GsiRouting Routing { get; } = new();
     /// <summary>The VM's binary statistics (KVM_GET_STATS_FD); guarded by <see cref="Lock"/>.</summary>
     public BinaryStats Stats { get; }
@@ -122,6 +123,8 @@ public sealed class Vm : KvmFile
             }
             case KVM_IRQFD: return FromErrno(call, Irqfds.Handle(Read<KvmIrqfd>(call), call.User, out var why), why);
             case KVM_IOEVENTFD: return FromErrno(call, Ioeventfds.Handle(Read<KvmIoeventfd>(call), call.User, out var why2), why2);
+            case KVM_REGISTER_COALESCED_MMIO: return FromErrno(call, CoalescedMmio.Register(Read<KvmCoalescedMmioZone>(call), out var why4), why4);
+            case KVM_UNREGISTER_COALESCED_MMIO: return FromErrno(call, CoalescedMmio.Unregister(Read<KvmCoalescedMmioZone>(call), out var why5), why5);
             case KVM_SET_GSI_ROUTING: return FromErrno(call, Routing.Set(call, Read<KvmIrqRouting>(call), out var why3), why3);
             case KVM_SIGNAL_MSI:
             {
@@ -365,6 +368,7 @@ public sealed class Vm : KvmFile
         foreach (var v in vcpus) v.FreeResources();
         Irqfds.Clear();
         Ioeventfds.Clear();
+        CoalescedMmio.Clear();
         lock (Lock)
         {
             Memslots.Clear();

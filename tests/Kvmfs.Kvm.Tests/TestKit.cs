@@ -165,5 +165,5 @@ public static class K
     public static ulong FwBmap(int r) => Arm64 | U64 | (0x16ul << 16) | (ulong)(uint)r;
 
     public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EIO = 5, ENXIO = 6, E2BIG = 7, ENOEXEC = 8, EBADF = 9, EFAULT = 14,
-        EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22, ENOTTY = 25, ENOMEM = 12;
+        EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22, ENOTTY = 25, ENOMEM = 12, ENOSPC = 28;
 }

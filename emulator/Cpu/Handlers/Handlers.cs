@@ -121,8 +121,8 @@ public static unsafe partial class Handlers
 
     public static void Hvc(ArmCpu c, uint i)
     {
-        // Without EL2 (no hypervisor attached) or from EL0, HVC is undefined.
-        if (!c.HasEl2 || c.S->CurrentEl == 0) { c.RaiseUndefined(); return; }
+        // Without EL2 (no hypervisor attached), from EL0, or disabled by HCR_EL2.HCD, HVC is undefined.
+        if (!c.HasEl2 || c.S->CurrentEl == 0 || (c.S->CurrentEl == 1 && (c.Sys(SysReg.HCR_EL2) & ArmCpu.Hcr.HCD) != 0)) { c.RaiseUndefined(); return; }
         c.RaiseCall(ExceptionClass.Hvc64, (i >> 5) & 0xFFFF, toEl2: true);
     }
 

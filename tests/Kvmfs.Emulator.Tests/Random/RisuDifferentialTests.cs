@@ -11,8 +11,10 @@ namespace Kvmfs.Emulator.Tests.RandomInstructions;
 /// 16 KiB scratch buffer) run on ArmCpu (EL0, through blocks) and natively under qemu-aarch64-static
 /// (-cpu cortex-a57) via risurun.c, from the same random state: X0-X30, SP, NZCV, V0-V31, FPCR, FPSR and the
 /// scratch memory are compared afterwards, and so is the outcome (SIGILL/SIGSEGV/SIGBUS vs Undefined/abort).
-/// Not generated, by design: branches, exception generation and system instructions (they leave the sequence),
-/// ADR/ADRP and literal loads (PC-relative: the two sides run at different addresses).
+/// One more class draws single words uniformly from the whole A64 space (allocated vs UNDEFINED must agree), and a
+/// mixed class chains lines of every class. Not generated, by design: branches, exception generation and system
+/// instructions (they leave the sequence), ADR/ADRP and literal loads (PC-relative: the two sides run at different
+/// addresses), SVE (qemu's cortex-a57 has none either).
 /// Deterministic seed (KVMFS_RISU_SEED overrides it); KVMFS_RISU_COUNT sets the sequences per class (default 150; ~20 s).
 /// Writes the coverage table to the test output and to artifacts/risu-coverage.md.
 /// Needs aarch64-linux-gnu-gcc and qemu-aarch64-static (make setup).
