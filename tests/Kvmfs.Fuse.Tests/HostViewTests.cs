@@ -46,7 +46,12 @@ public sealed unsafe class HostViewTests
             Assert.Contains("\npc       0x0000000000000000\n", regs);
             Assert.Contains("\npstate   0x00000000000003c5   (EL1h, DAIF masked, NZCV clear)\n", regs);
             Assert.Contains("MIDR_EL1", File.ReadAllText(Path.Combine(dir, "vcpus/0/sysregs")));
-            Assert.Contains("\ninitialized    yes (KVM_ARM_VCPU_INIT target KVM_ARM_TARGET_GENERIC_V8)\n", File.ReadAllText(Path.Combine(dir, "vcpus/0/stats")));
+            string stats = File.ReadAllText(Path.Combine(dir, "vcpus/0/stats"));
+            Assert.Contains("\ninitialized    yes (KVM_ARM_VCPU_INIT target KVM_ARM_TARGET_GENERIC_V8)\n", stats);
+            // KVM's binary stats under the kernel's names, live: bump one counter and read it back.
+            vcpu.Stats.Add(VcpuStat.SignalExits, 3);
+            Assert.Matches(@"\n  signal_exits +3\n", File.ReadAllText(Path.Combine(dir, "vcpus/0/stats")));
+            Assert.Matches(@"\n  halt_wait_hist +histogram of 32 buckets, 0 samples\n", stats);
 
             // Once the VMM lets go, the VM leaves the tree.
             vcpu.Release();

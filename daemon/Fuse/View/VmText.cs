@@ -179,6 +179,21 @@ public static class VmText
         // Counting by exit reason, ESR class, MMIO address, instructions and time needs the
         // emulator behind KVM_RUN; say so instead of printing zeros that look measured.
         Row(sb, "by reason", "not counted yet (exits by reason, ESR_EL2 class, MMIO address, instructions and time in guest/hyp/VMM need guest execution)");
+        // KVM's own counters, the ones KVM_GET_STATS_FD hands out, under the kernel's names.
+        sb.Append("\nKVM_GET_STATS_FD counters (the binary stats file of this vCPU):\n");
+        var stats = vcpu.Stats;
+        int word = 0;
+        foreach (var d in stats.Schema)
+        {
+            if (d.Size == 1) sb.Append($"  {d.Name,-28} {stats.Get(word)}\n");
+            else
+            {
+                ulong sum = 0;
+                for (int i = 0; i < d.Size; i++) sum += stats.Get(word + i);
+                sb.Append($"  {d.Name,-28} histogram of {d.Size} buckets, {sum} samples\n");
+            }
+            word += d.Size;
+        }
         return sb.ToString();
     }
 
