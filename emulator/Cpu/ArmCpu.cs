@@ -90,23 +90,23 @@ public sealed unsafe partial class ArmCpu : IDisposable
         NativeMemory.AlignedFree(tlbBase);
     }
 
-    /// <summary>Architectural reset (as KVM_ARM_VCPU_INIT does): EL1h, DAIF masked, ID registers of a Cortex-A57-class core.</summary>
+    /// <summary>Architectural reset (as KVM_ARM_VCPU_INIT does): EL1h, DAIF masked, ID registers from <see cref="CpuIdentity"/>.</summary>
     public void Reset()
     {
         NativeMemory.Clear(S, (nuint)sizeof(CpuState));
         S->CurrentEl = 1;
         S->SpSel = 1;
         S->Daif = Pstate.DaifMask;
-        Sys(SysReg.MIDR_EL1) = 0x411F_D070;                  // Arm Cortex-A57 r1p0
+        Sys(SysReg.MIDR_EL1) = CpuIdentity.Midr;
         Sys(SysReg.MPIDR_EL1) = 0x8000_0000UL | (uint)(Index & 0xFF) | ((ulong)(Index >> 8) & 0xFF) << 8;
-        Sys(SysReg.CTR_EL0) = 0x8444_C004;                   // 64-byte lines, VIPT I-cache
-        Sys(SysReg.DCZID_EL0) = 4;                           // DC ZVA zeroes 64 bytes
-        Sys(SysReg.CLIDR_EL1) = 0x0A20_0023;
-        Sys(SysReg.CCSIDR_EL1) = 0x701F_E00A;
-        Sys(SysReg.ID_AA64PFR0_EL1) = 0x0000_0000_0000_0111; // EL0, EL1, EL2 AArch64 only; FP and AdvSIMD implemented (0)
-        Sys(SysReg.ID_AA64DFR0_EL1) = 0x1030_5006;           // Debug v8, 6 breakpoints, 4 watchpoints, no PMU
-        Sys(SysReg.ID_AA64ISAR0_EL1) = 0x0001_1120;          // CRC32, SHA256, SHA1, AES+PMULL (no LSE atomics)
-        Sys(SysReg.ID_AA64MMFR0_EL1) = 0x0010_0025;          // 48-bit PA, 16-bit ASID, 4K/16K/64K granules
+        Sys(SysReg.CTR_EL0) = CpuIdentity.Ctr;
+        Sys(SysReg.DCZID_EL0) = CpuIdentity.Dczid;
+        Sys(SysReg.CLIDR_EL1) = CpuIdentity.Clidr;
+        Sys(SysReg.CCSIDR_EL1) = CpuIdentity.Ccsidr[0];
+        Sys(SysReg.ID_AA64PFR0_EL1) = CpuIdentity.Aa64Pfr0;
+        Sys(SysReg.ID_AA64DFR0_EL1) = CpuIdentity.Aa64Dfr0;
+        Sys(SysReg.ID_AA64ISAR0_EL1) = CpuIdentity.Aa64Isar0;
+        Sys(SysReg.ID_AA64MMFR0_EL1) = CpuIdentity.Aa64Mmfr0;
         Sys(SysReg.SCTLR_EL1) = 0x30D0_0800;                 // RES1 bits, MMU off
         Sys(SysReg.SCTLR_EL2) = 0x30C5_0830;
         Sys(SysReg.CNTFRQ_EL0) = CounterFrequency;

@@ -404,4 +404,26 @@ public unsafe class IsaCompletionTests
             Assert.Equal(ExceptionClass.Svc64, sup.Exceptions.Single().Esr >> 26);
         }
     }
+
+    [Fact]
+    public void WfeTrapsWithTweAndHvcIsUndefinedWithHcd()
+    {
+        // wfe (TWE: EC 0x01 with TI = 1 to EL2), then hvc #1 with HCR_EL2.HCD: Undefined at EL1.
+        var mem = new FlatMemory();
+        using var memScope = mem;
+        mem.Load(Code, 0xD503205F, 0xD4000022);
+        using var cpu = new ArmCpu(mem);
+        var hyp = new Hyp();
+        cpu.Hypervisor = hyp;
+        cpu.Sys(SysReg.HCR_EL2) = ArmCpu.Hcr.RW | ArmCpu.Hcr.TWE | ArmCpu.Hcr.HCD;
+        cpu.Sys(SysReg.VBAR_EL1) = Code + 0x1000;
+        cpu.S->PC = Code;
+        cpu.Step();
+        Assert.Equal(ArmCpu.MakeEsr(ExceptionClass.WfiWfe, 1u << 24 | 0xEu << 20 | 1), hyp.Traps.Single().Esr);
+        Assert.Equal(Code + 4, cpu.S->PC);                    // the hyp stepped over it
+        cpu.Step();
+        Assert.Single(hyp.Traps);
+        Assert.Equal(ExceptionClass.Unknown, (uint)(cpu.Sys(SysReg.ESR_EL1) >> 26));
+        Assert.Equal(Code + 0x1000 + 0x200, cpu.S->PC);
+    }
 }
