@@ -3,6 +3,7 @@ using System.Text;
 using Kvmfs.Kvm.Core;
 using Kvmfs.Protocol.Uapi;
 using static Kvmfs.Protocol.Uapi.KvmStats;
+using static Kvmfs.Kvm.Core.HostLibc;
 
 namespace Kvmfs.Kvm;
 
@@ -107,18 +108,6 @@ public static class VcpuStat
 /// </summary>
 public sealed unsafe partial class BinaryStats : IDisposable
 {
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int memfd_create(string name, uint flags);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int ftruncate(int fd, long length);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int munmap(nint addr, nuint length);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
 
     private const uint MfdCloexec = 1;
     private const int ProtRead = 1, ProtWrite = 2, MapShared = 1, ORdonly = 0, OCloexec = 0x80000;
@@ -261,11 +250,8 @@ public sealed unsafe partial class BinaryStats : IDisposable
 /// An fd from KVM_GET_STATS_FD: a read-only memfd of the stats file (see <see cref="BinaryStats"/>).
 /// It has no ioctls. Like the kernel's stats file it holds a reference on the VM.
 /// </summary>
-public sealed partial class StatsFile : KvmObject
+public sealed class StatsFile : KvmObject
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
-
     private readonly Vm _vm;
     private int _fd;
 

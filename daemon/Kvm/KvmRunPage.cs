@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Kvmfs.Protocol.Uapi;
+using static Kvmfs.Kvm.Core.HostLibc;
 
 namespace Kvmfs.Kvm;
 
@@ -10,16 +11,6 @@ namespace Kvmfs.Kvm;
 /// </summary>
 public sealed unsafe partial class KvmRunPage : IDisposable
 {
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int memfd_create(string name, uint flags);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int ftruncate(int fd, long length);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int munmap(nint addr, nuint length);
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 
     private const uint MfdCloexec = 1;
     private const int ProtRead = 1, ProtWrite = 2, MapShared = 1;
