@@ -234,9 +234,9 @@ public sealed unsafe partial class ArmCpu
             S->Sys[(int)SysReg.HCR_EL2] &= ~Hcr.VSE;
             TakeException(1, ExceptionKind.SError, 0, 0, S->PC);
         }
-        else if ((hcr & Hcr.VI) != 0 && (hcr & Hcr.IMO) != 0 && (S->Daif & Pstate.I) == 0)
+        else if (((hcr & Hcr.VI) != 0 || GicVirtualIrq) && (hcr & Hcr.IMO) != 0 && (S->Daif & Pstate.I) == 0)
             TakeException(1, ExceptionKind.Irq, 0, 0, S->PC);
-        else if ((hcr & Hcr.VF) != 0 && (hcr & Hcr.FMO) != 0 && (S->Daif & Pstate.F) == 0)
+        else if (((hcr & Hcr.VF) != 0 || GicVirtualFiq) && (hcr & Hcr.FMO) != 0 && (S->Daif & Pstate.F) == 0)
             TakeException(1, ExceptionKind.Fiq, 0, 0, S->PC);
     }
 
@@ -247,7 +247,8 @@ public sealed unsafe partial class ArmCpu
         {
             uint lines = Volatile.Read(ref pendingInterrupts);
             ulong hcr = EffectiveHcr;
-            return lines != 0 || (hcr & (Hcr.VI | Hcr.VF | Hcr.VSE)) != 0;
+            return lines != 0 || (hcr & (Hcr.VI | Hcr.VF | Hcr.VSE)) != 0
+                || (GicVirtualIrq && (hcr & Hcr.IMO) != 0) || (GicVirtualFiq && (hcr & Hcr.FMO) != 0);
         }
     }
 }

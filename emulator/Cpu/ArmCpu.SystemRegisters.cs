@@ -13,6 +13,7 @@ public sealed unsafe partial class ArmCpu
         if (TryReadSpecial(encoding, out value)) return true;
         if (SysRegTable.TryGet(encoding, out var info))
         {
+            if ((info.Flags & SysRegFlags.Gic) != 0) { value = Gic.GicCpuInterface.PlainRead(this, info.Slot); return true; }
             value = (info.Flags & SysRegFlags.Raz) != 0 ? 0 : S->Sys[(int)info.Slot];
             return true;
         }
@@ -27,6 +28,7 @@ public sealed unsafe partial class ArmCpu
     {
         if (TryWriteSpecial(encoding, value)) return true;
         if (!SysRegTable.TryGet(encoding, out var info)) return SysRegTable.IsReservedIdSpace(encoding);
+        if ((info.Flags & SysRegFlags.Gic) != 0) { Gic.GicCpuInterface.PlainWrite(this, info.Slot, value); return true; }
         S->Sys[(int)info.Slot] = value;
         if ((info.Flags & SysRegFlags.Translation) != 0) TranslationChanged();
         return true;
@@ -186,7 +188,7 @@ public sealed unsafe partial class ArmCpu
     }
 
     /// <summary>The ISS of a trapped MSR/MRS/SYS (EC 0x18).</summary>
-    static uint SysTrapIss(uint insn, bool read)
+    internal static uint SysTrapIss(uint insn, bool read)
     {
         uint op0 = (insn >> 19) & 3, op1 = (insn >> 16) & 7, crn = (insn >> 12) & 15, crm = (insn >> 8) & 15, op2 = (insn >> 5) & 7, rt = insn & 31;
         return op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | rt << 5 | crm << 1 | (read ? 1u : 0);
@@ -222,6 +224,11 @@ public sealed unsafe partial class ArmCpu
         bool found = SysRegTable.TryGet(enc, out var info);
         if (!CheckSysRegAccess(insn, enc, found, info, read: true)) return;
         if (found && (info.Flags & SysRegFlags.WriteOnly) != 0) { RaiseUndefined(); return; }
+        if (found && (info.Flags & SysRegFlags.Gic) != 0)
+        {
+            if (Gic.GicCpuInterface.Read(this, info.Slot, insn, out ulong icc)) SetX(rt, icc);
+            return;
+        }
         if (!TryGetSysReg(enc, out ulong value)) { RaiseUndefined(); return; }
         // Virtualized identification seen by EL1 under a hypervisor.
         if (found && S->CurrentEl == 1 && Hypervisor != null)
@@ -241,6 +248,12 @@ public sealed unsafe partial class ArmCpu
         if (found && (info.Flags & SysRegFlags.ReadOnly) != 0) { RaiseUndefined(); return; }
         if (SysRegTable.IsReservedIdSpace(enc) || enc == SysRegTable.Enc.CurrentEL || enc == SysRegTable.Enc.ISR_EL1) { RaiseUndefined(); return; }
         ulong value = X(rt);
+        if (found && (info.Flags & SysRegFlags.Gic) != 0)
+        {
+            // A write may unmask or retire an interrupt: continue in a new block so it is seen at once.
+            if (Gic.GicCpuInterface.Write(this, info.Slot, insn, value)) { EndBlock = true; S->PC += 4; }
+            return;
+        }
         if (found && info.Name == "DBGCLAIMSET_EL1") { S->Sys[(int)SysReg.DBGCLAIM] |= value & 0xFF; return; }
         if (found && info.Name == "DBGCLAIMCLR_EL1") { S->Sys[(int)SysReg.DBGCLAIM] &= ~(value & 0xFF); return; }
         if (!TrySetSysReg(enc, value)) { RaiseUndefined(); return; }

@@ -113,6 +113,7 @@ public sealed unsafe partial class ArmCpu : IDisposable
         Sys(SysReg.OSLSR_EL1) = 0x8;                         // OS lock implemented, unlocked
         Sys(SysReg.VPIDR_EL2) = Sys(SysReg.MIDR_EL1);
         Sys(SysReg.VMPIDR_EL2) = Sys(SysReg.MPIDR_EL1);
+        Gic.GicCpuInterface.Reset(this);
         FlushTlb();
         tlb = tlbBase + TlbSize * 1;
         FlushDecodedBlocks();
@@ -261,7 +262,7 @@ public sealed unsafe partial class ArmCpu : IDisposable
             if (Hypervisor != null && S->CurrentEl < 2)
             {
                 ulong hcr = S->Sys[(int)SysReg.HCR_EL2];
-                if ((hcr & (Hcr.VI | Hcr.VF | Hcr.VSE)) != 0) TakeVirtualInterrupt(hcr);
+                if ((hcr & (Hcr.VI | Hcr.VF | Hcr.VSE)) != 0 || GicVirtualIrq || GicVirtualFiq) TakeVirtualInterrupt(hcr);
             }
             Block? block = GetBlock(S->PC);
             if (block == null) continue; // instruction abort taken

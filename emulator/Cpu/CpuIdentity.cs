@@ -19,8 +19,9 @@ public static class CpuIdentity
     /// <summary>CCSIDR_EL1 for CSSELR 0 (L1D), 1 (L1I), 2 (L2): the cache geometry of an A57.</summary>
     public static readonly ulong[] Ccsidr = [0x701F_E00A, 0x201F_E012, 0x70FF_E07A];
 
-    /// <summary>ID_AA64PFR0_EL1: EL0, EL1, EL2 AArch64 only, no EL3; FP and AdvSIMD; no GIC system registers (yet).</summary>
-    public const ulong Aa64Pfr0 = 0x0000_0000_0000_0111;
+    /// <summary>ID_AA64PFR0_EL1: EL0, EL1, EL2 AArch64 only, no EL3; FP and AdvSIMD; GIC = 1: the GICv3 CPU interface
+    /// system registers (ICC_*, ICH_*; Cpu/Gic/).</summary>
+    public const ulong Aa64Pfr0 = 0x0000_0000_0100_0111;
     /// <summary>ID_AA64DFR0_EL1: debug v8, 6 breakpoints, 4 watchpoints, 2 context comparators, no PMU.</summary>
     public const ulong Aa64Dfr0 = 0x1030_5006;
     /// <summary>ID_AA64ISAR0_EL1: AES + PMULL, SHA1, SHA256, CRC32; no LSE atomics.</summary>

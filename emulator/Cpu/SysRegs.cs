@@ -21,6 +21,13 @@ public enum SysReg
     HCR_EL2, SCTLR_EL2, ACTLR_EL2, MDCR_EL2, CPTR_EL2, HSTR_EL2, HACR_EL2, TTBR0_EL2, TCR_EL2, VTTBR_EL2,
     VTCR_EL2, ESR_EL2, FAR_EL2, HPFAR_EL2, MAIR_EL2, AMAIR_EL2, VBAR_EL2, TPIDR_EL2, VPIDR_EL2, VMPIDR_EL2,
     CNTHCTL_EL2, CNTVOFF_EL2, SPSR_EL2, ELR_EL2, AFSR0_EL2, AFSR1_EL2, CNTHP_CTL_EL2, CNTHP_CVAL_EL2,
+    // GICv3 CPU interface (Gic/GicCpuInterface.cs). IAR/EOIR/HPPIR/DIR/RPR/SGI and VTR/MISR/EISR/ELRSR are
+    // computed; their slots only name them.
+    ICC_PMR_EL1, ICC_IAR0_EL1, ICC_IAR1_EL1, ICC_EOIR0_EL1, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_HPPIR1_EL1,
+    ICC_BPR0_EL1, ICC_BPR1_EL1, ICC_DIR_EL1, ICC_RPR_EL1, ICC_SGI0R_EL1, ICC_SGI1R_EL1, ICC_ASGI1R_EL1,
+    ICC_CTLR_EL1, ICC_SRE_EL1, ICC_SRE_EL2, ICC_IGRPEN0_EL1, ICC_IGRPEN1_EL1, ICC_AP0R0_EL1, ICC_AP1R0_EL1,
+    ICH_HCR_EL2, ICH_VTR_EL2, ICH_VMCR_EL2, ICH_MISR_EL2, ICH_EISR_EL2, ICH_ELRSR_EL2, ICH_AP0R0_EL2, ICH_AP1R0_EL2,
+    ICH_LR0_EL2, ICH_LR1_EL2, ICH_LR2_EL2, ICH_LR3_EL2,
     Count
 }
 
@@ -51,6 +58,8 @@ public enum SysRegFlags
     Translation = 1024,
     /// <summary>Read-as-zero, writes ignored (not stored).</summary>
     Raz = 2048,
+    /// <summary>A GICv3 CPU interface register: reads and writes go through <see cref="Gic.GicCpuInterface"/>.</summary>
+    Gic = 4096,
 }
 
 /// <summary>One row of the system register table.</summary>
@@ -191,6 +200,39 @@ public static class SysRegTable
         R("CNTVOFF_EL2", 3, 4, 14, 0, 3, SysReg.CNTVOFF_EL2, E2);
         R("CNTHP_CTL_EL2", 3, 4, 14, 2, 1, SysReg.CNTHP_CTL_EL2, E2);
         R("CNTHP_CVAL_EL2", 3, 4, 14, 2, 2, SysReg.CNTHP_CVAL_EL2, E2);
+        // GICv3 CPU interface: ICC_* (EL1; ICV_* under HCR_EL2.IMO/FMO) and the EL2 virtualization controls ICH_*.
+        const SysRegFlags G = SysRegFlags.Gic, GR = G | Ro, GW = G | SysRegFlags.WriteOnly, G2 = G | E2;
+        R("ICC_PMR_EL1", 3, 0, 4, 6, 0, SysReg.ICC_PMR_EL1, G);
+        R("ICC_IAR0_EL1", 3, 0, 12, 8, 0, SysReg.ICC_IAR0_EL1, GR);
+        R("ICC_EOIR0_EL1", 3, 0, 12, 8, 1, SysReg.ICC_EOIR0_EL1, GW);
+        R("ICC_HPPIR0_EL1", 3, 0, 12, 8, 2, SysReg.ICC_HPPIR0_EL1, GR);
+        R("ICC_BPR0_EL1", 3, 0, 12, 8, 3, SysReg.ICC_BPR0_EL1, G);
+        R("ICC_AP0R0_EL1", 3, 0, 12, 8, 4, SysReg.ICC_AP0R0_EL1, G);
+        R("ICC_AP1R0_EL1", 3, 0, 12, 9, 0, SysReg.ICC_AP1R0_EL1, G);
+        R("ICC_DIR_EL1", 3, 0, 12, 11, 1, SysReg.ICC_DIR_EL1, GW);
+        R("ICC_RPR_EL1", 3, 0, 12, 11, 3, SysReg.ICC_RPR_EL1, GR);
+        R("ICC_SGI1R_EL1", 3, 0, 12, 11, 5, SysReg.ICC_SGI1R_EL1, GW);
+        R("ICC_ASGI1R_EL1", 3, 0, 12, 11, 6, SysReg.ICC_ASGI1R_EL1, GW);
+        R("ICC_SGI0R_EL1", 3, 0, 12, 11, 7, SysReg.ICC_SGI0R_EL1, GW);
+        R("ICC_IAR1_EL1", 3, 0, 12, 12, 0, SysReg.ICC_IAR1_EL1, GR);
+        R("ICC_EOIR1_EL1", 3, 0, 12, 12, 1, SysReg.ICC_EOIR1_EL1, GW);
+        R("ICC_HPPIR1_EL1", 3, 0, 12, 12, 2, SysReg.ICC_HPPIR1_EL1, GR);
+        R("ICC_BPR1_EL1", 3, 0, 12, 12, 3, SysReg.ICC_BPR1_EL1, G);
+        R("ICC_CTLR_EL1", 3, 0, 12, 12, 4, SysReg.ICC_CTLR_EL1, G);
+        R("ICC_SRE_EL1", 3, 0, 12, 12, 5, SysReg.ICC_SRE_EL1, G);
+        R("ICC_IGRPEN0_EL1", 3, 0, 12, 12, 6, SysReg.ICC_IGRPEN0_EL1, G);
+        R("ICC_IGRPEN1_EL1", 3, 0, 12, 12, 7, SysReg.ICC_IGRPEN1_EL1, G);
+        R("ICC_SRE_EL2", 3, 4, 12, 9, 5, SysReg.ICC_SRE_EL2, G2);
+        R("ICH_AP0R0_EL2", 3, 4, 12, 8, 0, SysReg.ICH_AP0R0_EL2, G2);
+        R("ICH_AP1R0_EL2", 3, 4, 12, 9, 0, SysReg.ICH_AP1R0_EL2, G2);
+        R("ICH_HCR_EL2", 3, 4, 12, 11, 0, SysReg.ICH_HCR_EL2, G2);
+        R("ICH_VTR_EL2", 3, 4, 12, 11, 1, SysReg.ICH_VTR_EL2, G2 | Ro);
+        R("ICH_MISR_EL2", 3, 4, 12, 11, 2, SysReg.ICH_MISR_EL2, G2 | Ro);
+        R("ICH_EISR_EL2", 3, 4, 12, 11, 3, SysReg.ICH_EISR_EL2, G2 | Ro);
+        R("ICH_ELRSR_EL2", 3, 4, 12, 11, 5, SysReg.ICH_ELRSR_EL2, G2 | Ro);
+        R("ICH_VMCR_EL2", 3, 4, 12, 11, 7, SysReg.ICH_VMCR_EL2, G2);
+        for (uint n = 0; n < 4; n++)
+            R($"ICH_LR{n}_EL2", 3, 4, 12, 12, n, SysReg.ICH_LR0_EL2 + (int)n, G2);
     }
 
     public static bool TryGet(uint encoding, out SysRegInfo info) => byEncoding.TryGetValue(encoding, out info);

@@ -19,9 +19,9 @@ public static class IdRegisters
     public static readonly ulong[] Ccsidr = CpuIdentity.Ccsidr;
 
     /// <summary>
-    /// ID_AA64PFR0_EL1: the core's, plus GIC = 1 (the "host" has a GICv3: KVM 6.1 reports GIC = 1
-    /// for every VM then, whatever its vGIC model; the emulated ICC_* interface arrives with vGIC
-    /// delivery) and CSV2 = CSV3 = 1 (not affected by Spectre v2 / Meltdown).
+    /// ID_AA64PFR0_EL1: the core's (GIC = 1: its GICv3 CPU interface) with GIC forced to 1 as KVM 6.1
+    /// does for every VM on a GICv3 host, whatever the VM's vGIC model, and CSV2 = CSV3 = 1 (not
+    /// affected by Spectre v2 / Meltdown).
     /// </summary>
     public const ulong Aa64Pfr0 = CpuIdentity.Aa64Pfr0 | (1UL << Pfr0GicShift) | (1UL << Pfr0Csv2Shift) | (1UL << Pfr0Csv3Shift);
     public const int Pfr0GicShift = 24, Pfr0Csv2Shift = 56, Pfr0Csv3Shift = 60;
