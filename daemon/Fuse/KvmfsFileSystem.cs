@@ -526,15 +526,7 @@ public sealed class KvmfsFileSystem : IFuseHandler, IDisposable
     }
 
     /// <summary>The VMM behind a request: its process id and command line.</summary>
-    private static VmOwner Owner(uint tid)
-    {
-        int pid = ThreadGroup(tid);
-        string cmdline = "";
-        try { cmdline = File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' '); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return new VmOwner(pid, cmdline);
-    }
+    private static VmOwner Owner(uint tid) => VmOwner.OfProcess(ThreadGroup(tid));
 
     // ---------------------------------------------------------------- open files
 

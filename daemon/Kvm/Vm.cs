@@ -78,6 +78,30 @@ public sealed class Vm : KvmFile
 
     public Vcpu[] VcpuSnapshot => Volatile.Read(ref _vcpuSnapshot);
     public int VcpuCount => VcpuSnapshot.Length;
+
+    /// <summary>
+    /// lock_all_vcpus: register state may only be touched while no vCPU runs; a vCPU inside
+    /// KVM_RUN holds its mutex, and KVM answers EBUSY rather than wait.
+    /// </summary>
+    public int WithAllVcpusLocked(Func<int> body)
+    {
+        lock (Lock)
+        {
+            var vcpus = VcpuSnapshot;
+            int locked = 0;
+            try
+            {
+                for (; locked < vcpus.Length; locked++)
+                    if (!Monitor.TryEnter(vcpus[locked].Mutex)) return -Errno.EBUSY;
+                return body();
+            }
+            finally
+            {
+                for (int i = 0; i < locked; i++) Monitor.Exit(vcpus[i].Mutex);
+            }
+        }
+    }
+
     public Vcpu? VcpuByIndex(int index) { var v = VcpuSnapshot; return index >= 0 && index < v.Length ? v[index] : null; }
     public Vcpu? VcpuById(int id) => Array.Find(VcpuSnapshot, v => v.VcpuId == id);
     public Vcpu? VcpuByMpidr(ulong affinity) => Array.Find(VcpuSnapshot, v => (v.Mpidr & 0xff00ffffff) == affinity);

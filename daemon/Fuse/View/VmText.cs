@@ -216,23 +216,8 @@ public static class VmText
         return 0;
     }
 
-    /// <summary>The owner's command line as the front end recorded it at KVM_CREATE_VM; when that
-    /// record was shortened ("..."), the whole line from /proc while the process lives.</summary>
-    private static string CommandLine(Kvm.Core.VmOwner owner)
-    {
-        string recorded = owner.CommandLine;
-        if (recorded.EndsWith("...", StringComparison.Ordinal))
-        {
-            try
-            {
-                string live = File.ReadAllText($"/proc/{owner.Pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
-                if (live.StartsWith(recorded[..^3], StringComparison.Ordinal)) return live;
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-        return recorded.Length == 0 ? "(unknown)" : recorded;
-    }
+    /// <summary>The owner's command line as the front end recorded it at KVM_CREATE_VM.</summary>
+    private static string CommandLine(Kvm.Core.VmOwner owner) => owner.CommandLine.Length == 0 ? "(unknown)" : owner.CommandLine;
 
     private static void Row(StringBuilder sb, string name, string value) => sb.Append($"{name,-14} {value}\n");
 

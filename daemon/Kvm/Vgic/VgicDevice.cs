@@ -127,29 +127,6 @@ public abstract class VgicDevice : KvmFile
         }
     }
 
-    /// <summary>
-    /// lock_all_vcpus: register state may only be touched while no vCPU runs; a vCPU inside
-    /// KVM_RUN holds its mutex, and KVM answers EBUSY rather than wait.
-    /// </summary>
-    protected int WithAllVcpusLocked(Func<int> body)
-    {
-        lock (Vm.Lock)
-        {
-            var vcpus = Vm.VcpuSnapshot;
-            int locked = 0;
-            try
-            {
-                for (; locked < vcpus.Length; locked++)
-                    if (!Monitor.TryEnter(vcpus[locked].Mutex)) return -Errno.EBUSY;
-                return body();
-            }
-            finally
-            {
-                for (int i = 0; i < locked; i++) Monitor.Exit(vcpus[i].Mutex);
-            }
-        }
-    }
-
     protected int UserAccess32(IoctlCall call, in KvmDeviceAttr attr, bool write, Func<uint, (int Ret, uint Value)> access)
     {
         uint val = 0;

@@ -98,7 +98,7 @@ public sealed class VgicItsDevice : KvmFile
                 if (attr.attr == KVM_DEV_ARM_VGIC_CTRL_INIT) return 0; // nothing left to do
                 if (attr.attr is not (KVM_DEV_ARM_ITS_CTRL_RESET or KVM_DEV_ARM_ITS_SAVE_TABLES or KVM_DEV_ARM_ITS_RESTORE_TABLES)) return -Errno.ENXIO;
                 ulong what = attr.attr;
-                return WithAllVcpusLocked(() => Control(what));
+                return Vm.WithAllVcpusLocked(() => Control(what));
             case KVM_DEV_ARM_VGIC_GRP_ITS_REGS:
             {
                 if (Base == VgicState.AddrUndef) return -Errno.ENXIO;
@@ -107,7 +107,7 @@ public sealed class VgicItsDevice : KvmFile
                 ulong value = 0;
                 if (write && CopyU64FromUser(call, attr.addr, out value) < 0) return -Errno.EFAULT;
                 ulong offset = attr.attr;
-                r = WithAllVcpusLocked(() => AccessRegister(offset, write, ref value));
+                r = Vm.WithAllVcpusLocked(() => AccessRegister(offset, write, ref value));
                 return r == 0 && !write ? CopyU64ToUser(call, attr.addr, value) : r;
             }
             default:
@@ -227,25 +227,6 @@ public sealed class VgicItsDevice : KvmFile
                 return 0;
             default:
                 return -Errno.ENXIO;
-        }
-    }
-
-    private int WithAllVcpusLocked(Func<int> body)
-    {
-        lock (Vm.Lock)
-        {
-            var vcpus = Vm.VcpuSnapshot;
-            int locked = 0;
-            try
-            {
-                for (; locked < vcpus.Length; locked++)
-                    if (!Monitor.TryEnter(vcpus[locked].Mutex)) return -Errno.EBUSY;
-                return body();
-            }
-            finally
-            {
-                for (int i = 0; i < locked; i++) Monitor.Exit(vcpus[i].Mutex);
-            }
         }
     }
 

@@ -53,7 +53,7 @@ public sealed class VgicV2Device(Vm vm, VgicState gic, int id) : VgicDevice(vm, 
         if (vcpu is null) return -Errno.EINVAL;
         ulong offset = attr.attr & KVM_DEV_ARM_VGIC_OFFSET_MASK;
         var map = attr.group == KVM_DEV_ARM_VGIC_GRP_DIST_REGS ? VgicRegisters.V2Dist : VgicRegisters.V2Cpu;
-        return UserAccess32(call, attr, write, val => (WithAllVcpusLocked(() =>
+        return UserAccess32(call, attr, write, val => (Vm.WithAllVcpusLocked(() =>
         {
             // A GICv2 initializes itself on the first register access (vgic_v2_attr_regs_access).
             int r = Gic.Init();

@@ -67,11 +67,11 @@ public sealed class VgicV3Device(Vm vm, VgicState gic, int id) : VgicDevice(vm, 
         {
             ulong value = 0;
             if (write && CopyU64FromUser(call, attr.addr, out value) < 0) return -Errno.EFAULT;
-            int r = WithAllVcpusLocked(() => Gic.Initialized ? AccessIcc(vcpu.Gic, attr.attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK, write, ref value) : -Errno.EBUSY);
+            int r = Vm.WithAllVcpusLocked(() => Gic.Initialized ? AccessIcc(vcpu.Gic, attr.attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK, write, ref value) : -Errno.EBUSY);
             return r == 0 && !write ? CopyU64ToUser(call, attr.addr, value) : r;
         }
 
-        return UserAccess32(call, attr, write, val => (WithAllVcpusLocked(() =>
+        return UserAccess32(call, attr, write, val => (Vm.WithAllVcpusLocked(() =>
         {
             if (!Gic.Initialized) return -Errno.EBUSY; // a GICv3 must be initialized by CTRL_INIT first
             var ctx = new VgicRegisters.Context(Gic, vcpu, false);

@@ -1,4 +1,3 @@
-using System.Text;
 using Kvmfs.Daemon.Native;
 using Kvmfs.Kvm.Core;
 using Kvmfs.Protocol.Wire;
@@ -139,12 +138,12 @@ public sealed unsafe class ShimServer : IDisposable
             foreach (var (t, s) in _sessions.ToArray())
                 if (s.IsClosed) _sessions.Remove(t);
             if (_sessions.ContainsKey(token)) { error = Libc.EEXIST; return null; }
-            var session = new ShimSession(token, new VmOwner(pid, CommandLine(pid)), OnReleased);
+            var session = new ShimSession(token, VmOwner.OfProcess(pid), OnReleased);
             session.Attach();
             _sessions[token] = session;
             error = 0;
             string shown = session.Owner.CommandLine;
-            Log.Information("VMM {Pid} connected: {CommandLine}", pid, shown.Length > 300 ? shown[..300] + "..." : shown);
+            Log.Information("VMM {Pid} connected: {CommandLine}", pid, shown.Length > 300 ? shown[..300] + "..." : shown.Length == 0 ? "(unknown)" : shown);
             return session;
         }
     }
@@ -171,17 +170,6 @@ public sealed unsafe class ShimServer : IDisposable
     {
         try { ObjectReleased?.Invoke(obj); }
         catch (Exception e) { Log.Warning(e, "object observer failed"); }
-    }
-
-    private static string CommandLine(int pid)
-    {
-        try
-        {
-            var raw = File.ReadAllBytes($"/proc/{pid}/cmdline");
-            var s = Encoding.UTF8.GetString(raw).TrimEnd('\0').Replace('\0', ' ');
-            return s;
-        }
-        catch { return "?"; }
     }
 
     // ---- a VMM that dies inside KVM_RUN --------------------------------------------------
