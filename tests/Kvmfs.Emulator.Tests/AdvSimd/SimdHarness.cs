@@ -17,27 +17,39 @@ public static unsafe class SimdHarness
         var st = (CpuState*)NativeMemory.AllocZeroed((nuint)sizeof(CpuState));
         try
         {
-            for (int k = 0; k < 64; k++) st->V[k] = r.V[k];
-            for (int k = 0; k < 8; k++) st->X[k] = r.X[k];
-            st->Fpcr = r.Fpcr;
-            st->Fpsr = 0;
-            st->Nzcv = r.Nzcv;
+            LoadState(st, ref r);
             if (!FpSimdTable.Execute(st, r.Insn))
             {
                 r.Undef = 1;
                 r.Fpsr = 0;
                 return;
             }
-            r.Undef = 0;
-            for (int k = 0; k < 64; k++) r.V[k] = st->V[k];
-            for (int k = 0; k < 8; k++) r.X[k] = st->X[k];
-            r.Fpsr = st->Fpsr;
-            r.Nzcv = st->Nzcv;
+            StoreResult(st, ref r);
         }
         finally
         {
             NativeMemory.Free(st);
         }
+    }
+
+    /// <summary>A record's inputs into the CPU state (FPSR starts clear: the record's result collects the flags).</summary>
+    static void LoadState(CpuState* st, ref SimdRecord r)
+    {
+        for (int k = 0; k < 64; k++) st->V[k] = r.V[k];
+        for (int k = 0; k < 8; k++) st->X[k] = r.X[k];
+        st->Fpcr = r.Fpcr;
+        st->Fpsr = 0;
+        st->Nzcv = r.Nzcv;
+    }
+
+    /// <summary>The state after a defined instruction back into the record.</summary>
+    static void StoreResult(CpuState* st, ref SimdRecord r)
+    {
+        r.Undef = 0;
+        for (int k = 0; k < 64; k++) r.V[k] = st->V[k];
+        for (int k = 0; k < 8; k++) r.X[k] = st->X[k];
+        r.Fpsr = st->Fpsr;
+        r.Nzcv = st->Nzcv;
     }
 
     /// <summary>Whether our implementation accepts the word (from an all-zero state).</summary>
@@ -70,11 +82,7 @@ public static unsafe class SimdHarness
             cpu.Sys(SysReg.CPACR_EL1) = 3UL << 20;          // FPEN: FP/SIMD enabled at EL0 and EL1
             memory.Load(FlatMemory.Base, r.Insn);
             st->PC = FlatMemory.Base;
-            for (int k = 0; k < 64; k++) st->V[k] = r.V[k];
-            for (int k = 0; k < 8; k++) st->X[k] = r.X[k];
-            st->Fpcr = r.Fpcr;
-            st->Fpsr = 0;
-            st->Nzcv = r.Nzcv;
+            LoadState(st, ref r);
             supervisor.Exceptions.Clear();
             cpu.Step();
             if (supervisor.Exceptions.Count > 0)
@@ -85,11 +93,7 @@ public static unsafe class SimdHarness
                 r.Fpsr = 0;
                 return;
             }
-            r.Undef = 0;
-            for (int k = 0; k < 64; k++) r.V[k] = st->V[k];
-            for (int k = 0; k < 8; k++) r.X[k] = st->X[k];
-            r.Fpsr = st->Fpsr;
-            r.Nzcv = st->Nzcv;
+            StoreResult(st, ref r);
         }
 
         public void Dispose()
